@@ -1,0 +1,142 @@
+# ganglion — build, test, fuzz and bench.
+#
+#   make deps        install every dependency (Debian bookworm, apt-get)
+#   make             build/libganglion.a and build/ganglion
+#   make test        Criterion suite under ASan + UBSan (+ format check)
+#   make fuzz        libFuzzer targets (clang)
+#   make test-long   each fuzz target for FUZZ_SECONDS (default 60)
+#   make bench       benchmarks (optimised, no sanitizers)
+#   make format      / format-check   clang-format over our sources
+
+CC        ?= cc
+CLANG     ?= clang
+B         ?= build
+PKGS      := libuv libwebsockets msgpack libsodium libxxhash jansson yaml-0.1
+LLHTTP_SRC_DIR ?= /usr/share/llhttp
+LLHTTP_INC_DIR ?= /usr/share/include/llhttp
+FUZZ_SECONDS   ?= 60
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wvla -Wformat=2 -Wundef -Wstrict-prototypes
+ifneq ($(CI),)
+WARN    += -Werror
+endif
+OPT     ?= -O2 -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SAN),1)
+OPT     := -O1 -g $(SAN_FLAGS)
+endif
+
+CPPFLAGS += -Iinclude -I$(LLHTTP_INC_DIR) -D_DEFAULT_SOURCE \
+            -DGN_VERSION=\"$(VERSION)\"
+CFLAGS   += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += $(if $(filter 1,$(SAN)),$(SAN_FLAGS))
+LDLIBS   += $(PKG_LIBS)
+
+LIB_SRC    := $(wildcard protocol/*.c) $(wildcard actors/*.c)
+LLHTTP_SRC := $(addprefix $(LLHTTP_SRC_DIR)/,api.c http.c llhttp.c)
+NODE_SRC   := $(wildcard node/*.c)
+TEST_SRC   := $(wildcard tests/*/test_*.c) $(wildcard tests/support/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(patsubst $(LLHTTP_SRC_DIR)/%.c,$(B)/llhttp/%.o,$(LLHTTP_SRC))
+NODE_OBJ   := $(NODE_SRC:%.c=$(B)/%.o)
+TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
+LIB        := $(B)/libganglion.a
+BIN        := $(B)/ganglion
+
+.PHONY: all deps test test-run fuzz test-long bench oracle format format-check clean
+all: $(BIN)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(NODE_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(NODE_OBJ) $(LIB) $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# llhttp is generated C from Debian's node-llhttp: not our warnings to fix.
+$(B)/llhttp/%.o: $(LLHTTP_SRC_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -std=c17 $(OPT) -w -c -o $@ $<
+
+# Tests find ../shared and the CLI through these two paths.
+$(B)/tests/%.o: CPPFLAGS += -Itests -DGN_SOURCE_DIR=\"$(CURDIR)\" \
+                            -DGN_BUILD_DIR=\"$(CURDIR)/$(B)\"
+$(B)/tests/run: $(TEST_OBJ) $(LIB) $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+
+deps:
+	@bash deploy/deps.sh
+
+test: format-check
+	@$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
+
+test-run: $(B)/tests/run
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(B)/tests/run -j2 --short-filename $(TEST_ARGS)
+
+# ---- fuzzing (clang + libFuzzer) -------------------------------------
+FUZZ_FLAGS := -std=c17 -O1 -g -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all -Iinclude -D_DEFAULT_SOURCE
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+fuzz: $(FUZZ_BIN)
+build/fuzz/%: tests/fuzz/%.c $(wildcard protocol/*.c protocol/*.h include/ganglion/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $(shell pkg-config --cflags libsodium libxxhash) -o $@ $< \
+	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash)
+
+test-long: fuzz
+	@set -e; for f in $(FUZZ_BIN); do \
+	  n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      -artifact_prefix=build/fuzz/$$n- build/fuzz/corpus/$$n tests/fuzz/corpus/seed-$$n \
+	      2>&1 | tail -n 12; \
+	done
+
+# ---- benchmarks ------------------------------------------------------
+# Each benchmark runs beside its named peer (polkadot-js from the oracle).
+bench: oracle
+	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" build/bench/bench/codec
+	@bash bench/run.sh build/bench build/oracle
+$(B)/bench/%: $(B)/bench/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The oracle (../shared/oracle, read-only) copied into build/ and installed
+# with npm ci; skipped with a message when ../shared or npm is missing.
+SHARED ?= ../shared
+oracle: build/oracle/.installed
+build/oracle/.installed: $(wildcard $(SHARED)/oracle/package-lock.json)
+	@if [ ! -f $(SHARED)/oracle/package-lock.json ]; then \
+	  echo "oracle: skipped: $(SHARED)/oracle is missing"; \
+	elif ! command -v npm >/dev/null; then \
+	  echo "oracle: skipped: npm is missing (Node.js >= 20 with npm)"; \
+	else \
+	  mkdir -p build/oracle && cp -r $(SHARED)/oracle/. build/oracle/ && \
+	  ln -sfn $(abspath $(SHARED))/vectors build/vectors && \
+	  (cd build/oracle && npm ci --no-audit --no-fund --loglevel=error) && \
+	  touch $@; \
+	fi
+
+# ---- style -----------------------------------------------------------
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find include protocol actors node tests bench -name '*.[ch]')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@if command -v clang-format >/dev/null; then \
+	  clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: ok"; \
+	else echo "format-check: skipped (clang-format not installed; make deps installs it)"; fi
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' -type f -not -path '*/node_modules/*' 2>/dev/null)

@@ -1,0 +1,56 @@
+/* The ganglion executable: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ganglion/error.h"
+
+static const char usage[] =
+    "usage: ganglion <command> [args]\n"
+    "\n"
+    "Codecs:\n"
+    "  ss58 encode <hex> [--prefix N]   public key -> SS58 address (prefix 42)\n"
+    "  ss58 decode <address>            SS58 address -> {prefix, payload}\n"
+    "  hash <hasher> <input> [--text]   hasher: twox64 twox128 twox256\n"
+    "                                   blake2_128 blake2_256 blake2_512\n"
+    "                                   blake2_128_concat twox64_concat identity\n"
+    "                                   input: 0x-hex bytes, else UTF-8 text\n"
+    "  scale compact <n>                unsigned decimal (< 2^128) -> SCALE hex\n"
+    "  scale decode-compact <hex>       SCALE compact hex -> decimal\n"
+    "\n"
+    "  --version, --help\n";
+
+int gn_cli_fail(const char *what, int err)
+{
+    fprintf(stderr, "ganglion: %s: %s\n", what, gn_strerror(err));
+    return GN_EXIT_FAIL;
+}
+
+int gn_cli_usage(const char *msg)
+{
+    fprintf(stderr, "ganglion: %s\n(see 'ganglion --help')\n", msg);
+    return GN_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return gn_cli_usage("missing command");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return GN_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("ganglion %s\n", GN_VERSION);
+        return GN_EXIT_OK;
+    }
+    if (strcmp(cmd, "ss58") == 0)
+        return gn_cmd_ss58(argc - 2, argv + 2);
+    if (strcmp(cmd, "hash") == 0)
+        return gn_cmd_hash(argc - 2, argv + 2);
+    if (strcmp(cmd, "scale") == 0)
+        return gn_cmd_scale(argc - 2, argv + 2);
+    fprintf(stderr, "ganglion: unknown command '%s'\n", cmd);
+    return gn_cli_usage("try one of: ss58, hash, scale");
+}
