@@ -77,7 +77,8 @@ $(B)/tests/run: $(TEST_OBJ) $(LIB) $(BIN)
 deps:
 	@bash deploy/deps.sh
 
-test: format-check
+# The oracle is installed first so the cross-check tests have their peer.
+test: format-check oracle
 	@$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
 test-run: $(B)/tests/run

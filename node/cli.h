@@ -8,6 +8,7 @@ enum { GN_EXIT_OK = 0, GN_EXIT_FAIL = 1, GN_EXIT_USAGE = 2 };
 int gn_cmd_ss58(int argc, char **argv);
 int gn_cmd_hash(int argc, char **argv);
 int gn_cmd_scale(int argc, char **argv);
+int gn_cmd_wallet(int argc, char **argv);
 
 /* Print "ganglion: <what>: <gn_strerror(err)>" to stderr; returns
  * GN_EXIT_FAIL. */

@@ -1,5 +1,9 @@
 /* The ganglion executable: dispatch to subcommands. */
+#include <jansson.h>
+#include <malloc.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,6 +22,17 @@ static const char usage[] =
     "  scale compact <n>                unsigned decimal (< 2^128) -> SCALE hex\n"
     "  scale decode-compact <hex>       SCALE compact hex -> decimal\n"
     "\n"
+    "Wallets (the Bittensor SDK's layout; --wallet.path, --wallet.name, --wallet.hotkey):\n"
+    "  wallet new-coldkey [--n-words N] [--no-password]   new mnemonic, encrypted coldkey\n"
+    "  wallet new-hotkey [--use-password]                  new mnemonic, plain hotkey\n"
+    "  wallet regen-coldkey|regen-hotkey --mnemonic \"...\" | --seed 0x... | --uri //Alice\n"
+    "  wallet list | show\n"
+    "  wallet sign <message> [--coldkey]                   sr25519 signature, hex\n"
+    "  wallet verify <message> <signature> [--ss58 ADDR]\n"
+    "    --password-env VAR reads the password from $VAR (else BT_PW_..., else the\n"
+    "    terminal); --overwrite replaces an existing key; <message> 0x.. is hex\n"
+    "    unless --text\n"
+    "\n"
     "  --version, --help\n";
 
 int gn_cli_fail(const char *what, int err)
@@ -32,8 +47,27 @@ int gn_cli_usage(const char *msg)
     return GN_EXIT_USAGE;
 }
 
+/* jansson holds copies of whatever JSON it parses, keyfiles included: its
+ * memory is wiped before it is freed. */
+static void *json_alloc(size_t n)
+{
+    return malloc(n);
+}
+static void json_release(void *p)
+{
+    if (p) {
+        sodium_memzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    if (sodium_init() < 0) {
+        fprintf(stderr, "ganglion: libsodium failed to initialise\n");
+        return GN_EXIT_FAIL;
+    }
+    json_set_alloc_funcs(json_alloc, json_release);
     if (argc < 2)
         return gn_cli_usage("missing command");
     const char *cmd = argv[1];
@@ -51,6 +85,8 @@ int main(int argc, char **argv)
         return gn_cmd_hash(argc - 2, argv + 2);
     if (strcmp(cmd, "scale") == 0)
         return gn_cmd_scale(argc - 2, argv + 2);
+    if (strcmp(cmd, "wallet") == 0)
+        return gn_cmd_wallet(argc - 2, argv + 2);
     fprintf(stderr, "ganglion: unknown command '%s'\n", cmd);
-    return gn_cli_usage("try one of: ss58, hash, scale");
+    return gn_cli_usage("try one of: ss58, hash, scale, wallet");
 }

@@ -3,34 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-typedef struct {
-    int status;
-    char out[4096];
-    char err[4096];
-} run_t;
+#include "support/run.h"
 
-static run_t run(const char *args)
+static gn_run_t r_;
+/* run `ganglion <args>`; the result lives until the next call */
+static gn_run_t run(const char *args)
 {
-    run_t r = {0};
-    char cmd[2048], errpath[] = "/tmp/gn-cli-err-XXXXXX";
-    int fd = mkstemp(errpath);
-    cr_assert(fd >= 0);
-    snprintf(cmd, sizeof(cmd), "%s/ganglion %s 2>%s", GN_BUILD_DIR, args, errpath);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(r.out, 1, sizeof(r.out) - 1, p);
-    r.out[n] = '\0';
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE *e = fdopen(fd, "r");
-    n = fread(r.err, 1, sizeof(r.err) - 1, e);
-    r.err[n] = '\0';
-    fclose(e);
-    unlink(errpath);
-    return r;
+    gn_test_run(&r_, "", "%s", args);
+    return r_;
 }
 
 #define ALICE_PK "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
@@ -38,7 +19,7 @@ static run_t run(const char *args)
 
 Test(cli, version_and_help)
 {
-    run_t r = run("--version");
+    gn_run_t r = run("--version");
     cr_assert_eq(r.status, 0);
     cr_assert_eq(strncmp(r.out, "ganglion ", 9), 0, "%s", r.out);
     r = run("--help");
@@ -53,7 +34,7 @@ Test(cli, version_and_help)
 
 Test(cli, ss58)
 {
-    run_t r = run("ss58 encode " ALICE_PK);
+    gn_run_t r = run("ss58 encode " ALICE_PK);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(r.out, ALICE "\n");
     r = run("ss58 encode " ALICE_PK " --prefix 0");
@@ -78,7 +59,7 @@ Test(cli, ss58)
 
 Test(cli, hash)
 {
-    run_t r = run("hash twox128 System");
+    gn_run_t r = run("hash twox128 System");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(r.out, "0x26aa394eea5630e07c48ae0c9558cef7\n");
     r = run("hash blake2_256 0x");
@@ -88,7 +69,7 @@ Test(cli, hash)
     cr_assert_eq(strlen(r.out), 2 + 20 + 1);
     cr_assert_eq(strncmp(r.out + 18, "0100", 4), 0, "%s", r.out);
     r = run("hash twox128 0x61 --text");
-    run_t t = run("hash twox128 0x61");
+    gn_run_t t = run("hash twox128 0x61");
     cr_assert_str_neq(r.out, t.out, "--text hashes the characters, not the byte");
     r = run("hash md5 abc");
     cr_assert_eq(r.status, 2);
@@ -98,7 +79,7 @@ Test(cli, hash)
 
 Test(cli, scale_compact)
 {
-    run_t r = run("scale compact 64");
+    gn_run_t r = run("scale compact 64");
     cr_assert_str_eq(r.out, "0x0101\n");
     r = run("scale compact 340282366920938463463374607431768211455");
     cr_assert_str_eq(r.out, "0x33ffffffffffffffffffffffffffffffff\n");
