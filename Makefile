@@ -92,8 +92,8 @@ FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 fuzz: $(FUZZ_BIN)
 build/fuzz/%: tests/fuzz/%.c $(wildcard protocol/*.c protocol/*.h include/ganglion/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) $(shell pkg-config --cflags libsodium libxxhash) -o $@ $< \
-	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash)
+	$(CLANG) $(FUZZ_FLAGS) $(shell pkg-config --cflags libsodium libxxhash jansson) -o $@ $< \
+	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash jansson)
 
 test-long: fuzz
 	@set -e; for f in $(FUZZ_BIN); do \
@@ -106,9 +106,11 @@ test-long: fuzz
 
 # ---- benchmarks ------------------------------------------------------
 # Each benchmark runs beside its named peer (polkadot-js from the oracle).
+BENCHES := $(BENCH_SRC:bench/%.c=%)
 bench: oracle
-	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" build/bench/bench/codec
-	@bash bench/run.sh build/bench build/oracle
+	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
+	  $(BENCHES:%=build/bench/bench/%)
+	@bash bench/run.sh build/bench build/oracle $(BENCHES)
 $(B)/bench/%: $(B)/bench/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 

@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# Run one benchmark and, when the oracle is installed, its polkadot-js peer in
-# the same run; print a table of ops/s and the ratio ganglion / peer.
-#   bench/run.sh BUILD_DIR ORACLE_DIR
+# Run benchmarks and, when the oracle is installed, their peers in the same
+# run; print ops/s and the ratio ganglion / peer for every peer.
+#   bench/run.sh BUILD_DIR ORACLE_DIR NAME...
+# bench NAME prints "<benchmark> <ops/s>"; bench/peer/NAME.mjs prints
+# "<benchmark> <peer> <ops/s>" on the inputs the bench wrote.
 set -euo pipefail
 build=$1 oracle=$2
-inputs=$build/bench/codec-inputs.json
-ours=$("$build/bench/codec" --inputs "$inputs")
-if [ -d "$oracle/node_modules/@polkadot/util" ]; then
-  peer=$(node "$(dirname "$0")/peer/codec.mjs" "$oracle" "$inputs" 2>/dev/null)
-else
+shift 2
+printf '%-22s %14s  %-16s %14s %9s\n' benchmark "ganglion ops/s" peer "peer ops/s" ratio
+for name in "$@"; do
+  inputs=$build/bench/$name-inputs.json
+  ours=$("$build/bench/$name" --inputs "$inputs")
   peer=""
-  echo "bench: peer skipped: $oracle has no node_modules (make oracle installs it)" >&2
-fi
-printf '%-22s %16s %16s %9s\n' benchmark "ganglion ops/s" "polkadot-js ops/s" ratio
-while read -r name ops; do
-  p=$(awk -v n="$name" '$1==n {print $2}' <<<"$peer")
-  if [ -n "$p" ]; then
-    printf '%-22s %16s %16s %8.1fx\n' "$name" "$ops" "$p" "$(awk -v a="$ops" -v b="$p" 'BEGIN{print a/b}')"
+  if [ -d "$oracle/node_modules/@polkadot/util" ] && command -v node >/dev/null; then
+    peer=$(node "$(dirname "$0")/peer/$name.mjs" "$oracle" "$inputs" 2>/dev/null) || {
+      echo "bench: peer $name failed" >&2; peer=""; }
   else
-    printf '%-22s %16s %16s %9s\n' "$name" "$ops" "-" "-"
+    echo "bench: peers skipped: $oracle has no node_modules (make oracle installs it)" >&2
   fi
-done <<<"$ours"
+  while read -r bench ops; do
+    rows=$(awk -v n="$bench" '$1==n {print $2, $3}' <<<"$peer")
+    if [ -z "$rows" ]; then
+      printf '%-22s %14s  %-16s %14s %9s\n' "$bench" "$ops" - - -
+      continue
+    fi
+    while read -r who pops; do
+      printf '%-22s %14s  %-16s %14s %8.1fx\n' "$bench" "$ops" "$who" "$pops" \
+        "$(awk -v a="$ops" -v b="$pops" 'BEGIN{print a/b}')"
+    done <<<"$rows"
+  done <<<"$ours"
+done

@@ -7,15 +7,18 @@
 #include "bip39_english.h"
 #include "le.h"
 
+/* Binary search by explicit lengths: the input word may hold any bytes,
+ * NUL included, and is never read as a C string. */
 static int word_index(const char *w, size_t len)
 {
     int lo = 0, hi = 2047;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;
         const char *m = gn_bip39_english[mid];
-        int c = strncmp(m, w, len);
-        if (c == 0 && m[len] != '\0')
-            c = 1; /* m is longer than w */
+        size_t ml = strlen(m);
+        int c = memcmp(m, w, ml < len ? ml : len);
+        if (c == 0)
+            c = ml < len ? -1 : ml > len ? 1 : 0;
         if (c == 0)
             return mid;
         if (c < 0)

@@ -1,6 +1,6 @@
 // The peer of bench/codec.c: the same work with polkadot-js (the library the
 // Bittensor ecosystem's JS tools use), on the inputs bench/codec wrote.
-//   node codec.mjs ORACLE_DIR INPUTS_JSON   ->  "<name> <ops/s>" lines
+//   node codec.mjs ORACLE_DIR INPUTS_JSON   ->  "<name> <peer> <ops/s>" lines
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -46,8 +46,8 @@ const twox = measure(1000, () => {
 const blake = measure(1000, () => {
   for (let i = 0; i < 1000; i++) { key[0] = i & 255; sink += BigInt(blake2AsU8a(key, 256)[0]); }
 });
-console.log(`scale_compact_decode ${compact.toFixed(0)}`);
-console.log(`ss58_decode ${ss58.toFixed(0)}`);
-console.log(`twox128_32B ${twox.toFixed(0)}`);
-console.log(`blake2b256_32B ${blake.toFixed(0)}`);
+console.log(`scale_compact_decode polkadot-js ${compact.toFixed(0)}`);
+console.log(`ss58_decode polkadot-js ${ss58.toFixed(0)}`);
+console.log(`twox128_32B polkadot-js ${twox.toFixed(0)}`);
+console.log(`blake2b256_32B polkadot-js ${blake.toFixed(0)}`);
 if (sink === -1n) console.log('');

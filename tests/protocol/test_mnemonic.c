@@ -92,6 +92,14 @@ Test(mnemonic, whitespace_and_bad_input)
     const char *longword = "abandonabandon abandon abandon abandon abandon abandon abandon "
                            "abandon abandon abandon abandon about";
     cr_assert_eq(gn_mnemonic_to_entropy(longword, strlen(longword), ent, &n), GN_EMNEMONIC);
+    /* found by fuzz_keys: NULs after a valid word once matched it and read
+     * past the end of the list's word */
+    const char nul[] = "legal winner thank year\0\0\0\0 wave sausage worth useful legal "
+                       "winner thank yellow";
+    cr_assert_eq(gn_mnemonic_to_entropy(nul, sizeof(nul) - 1, ent, &n), GN_EMNEMONIC);
+    const char prefix[] = "aban abandon abandon abandon abandon abandon abandon abandon abandon "
+                          "abandon abandon about";
+    cr_assert_eq(gn_mnemonic_to_entropy(prefix, sizeof(prefix) - 1, ent, &n), GN_EMNEMONIC);
 }
 
 /* RFC 7914 §11's PBKDF2-HMAC-SHA256 has no SHA-512 twin there; this is the
