@@ -7,16 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include "ganglion/keyfile.h"
 #include "ganglion/mnemonic.h"
 #include "ganglion/sr25519.h"
 #include "ganglion/suri.h"
-
-#define CHECK(c)     \
-    do {             \
-        if (!(c))    \
-            abort(); \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

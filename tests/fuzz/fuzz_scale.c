@@ -9,13 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ganglion/scale.h"
+#include "fuzz.h"
 
-#define CHECK(c)     \
-    do {             \
-        if (!(c))    \
-            abort(); \
-    } while (0)
+#include "ganglion/scale.h"
 
 static void same_bytes(gn_scale_writer_t *w, const uint8_t *p, size_t n)
 {

@@ -6,13 +6,6 @@
 #include "ganglion/ss58.h"
 #include "support/vectors.h"
 
-static void assert_hex(const uint8_t *p, size_t n, const char *want, const char *what)
-{
-    char *h = gn_test_hex(p, n);
-    cr_assert_str_eq(h, want, "%s", what);
-    free(h);
-}
-
 static uint8_t *field(json_t *v, const char *name, size_t want_len)
 {
     size_t n;
@@ -34,11 +27,11 @@ Test(sr25519_vectors, keypairs)
         gn_sr25519_keypair_t kp, kp2, kp3;
         uint8_t out[64];
         cr_assert_eq(gn_sr25519_from_mini(&kp, mini), 0);
-        assert_hex(kp.pub, 32, json_string_value(json_object_get(v, "publicKey")), label);
+        gn_test_assert_hex(kp.pub, 32, json_string_value(json_object_get(v, "publicKey")), label);
         gn_sr25519_private_bytes(&kp, out);
-        assert_hex(out, 64, json_string_value(json_object_get(v, "privateKey")), label);
+        gn_test_assert_hex(out, 64, json_string_value(json_object_get(v, "privateKey")), label);
         gn_sr25519_ed25519_bytes(&kp, out);
-        assert_hex(out, 64, json_string_value(json_object_get(v, "secretKey")), label);
+        gn_test_assert_hex(out, 64, json_string_value(json_object_get(v, "secretKey")), label);
         /* both 64-byte forms load back to the same keypair */
         uint8_t *priv = field(v, "privateKey", 64), *sk = field(v, "secretKey", 64);
         cr_assert_eq(gn_sr25519_from_private(&kp2, priv), 0);
@@ -73,7 +66,7 @@ Test(sr25519_vectors, signatures_reproduced_and_verified)
         cr_assert_eq(gn_sr25519_from_private(&kp, priv), 0);
         cr_assert(memcmp(kp.pub, pub, 32) == 0, "%s", label);
         cr_assert_eq(gn_sr25519_sign(&kp, msg, mlen, rnd, sig), 0);
-        assert_hex(sig, 64, json_string_value(json_object_get(v, "signature")), label);
+        gn_test_assert_hex(sig, 64, json_string_value(json_object_get(v, "signature")), label);
         cr_assert_eq(gn_sr25519_verify(pub, msg, mlen, want), 0, "%s", label);
         free(priv), free(pub), free(rnd), free(want), free(msg);
     }
@@ -145,10 +138,11 @@ Test(sr25519, chain_codes)
 {
     uint8_t cc[32];
     cr_assert_eq(gn_sr25519_chain_code("Alice", 5, cc), 0);
-    assert_hex(cc, 32, "0x14416c6963650000000000000000000000000000000000000000000000000000",
-               "Alice");
+    gn_test_assert_hex(cc, 32, "0x14416c6963650000000000000000000000000000000000000000000000000000",
+                       "Alice");
     cr_assert_eq(gn_sr25519_chain_code("0", 1, cc), 0);
-    assert_hex(cc, 32, "0x0000000000000000000000000000000000000000000000000000000000000000", "0");
+    gn_test_assert_hex(cc, 32, "0x0000000000000000000000000000000000000000000000000000000000000000",
+                       "0");
     cr_assert_eq(gn_sr25519_chain_code("18446744073709551616", 20, cc), 0);
     cr_assert_eq(cc[0], 0x50, "2^64 is no u64: encoded as text (compact 20 = 0x50)");
     char longj[1000];

@@ -5,13 +5,6 @@
 #include "ganglion/suri.h"
 #include "support/vectors.h"
 
-static void assert_hex(const uint8_t *p, size_t n, const char *want, const char *what)
-{
-    char *h = gn_test_hex(p, n);
-    cr_assert_str_eq(h, want, "%s", what);
-    free(h);
-}
-
 Test(suri_vectors, derivation)
 {
     json_t *root = gn_test_load_shared_json("vectors/derivation.json");
@@ -25,7 +18,7 @@ Test(suri_vectors, derivation)
         gn_sr25519_keypair_t kp;
         int rc = gn_suri_keypair(suri, strlen(suri), rnd, &kp, mini, &has_mini);
         cr_assert_eq(rc, 0, "%s: %s", suri, gn_strerror(rc));
-        assert_hex(kp.pub, 32, json_string_value(json_object_get(v, "publicKey")), suri);
+        gn_test_assert_hex(kp.pub, 32, json_string_value(json_object_get(v, "publicKey")), suri);
         /* soft steps draw a random nonce: compare the scalar halves */
         gn_sr25519_private_bytes(&kp, b64);
         char *h = gn_test_hex(b64, 32);
@@ -40,7 +33,7 @@ Test(suri_vectors, derivation)
         json_t *m = json_object_get(v, "miniSecret");
         cr_assert_eq(has_mini, json_is_string(m), "%s: has a mini secret", suri);
         if (json_is_string(m))
-            assert_hex(mini, 32, json_string_value(m), suri);
+            gn_test_assert_hex(mini, 32, json_string_value(m), suri);
         /* each step's chain code */
         gn_suri_t parsed;
         cr_assert_eq(gn_suri_parse(suri, strlen(suri), &parsed), 0);
@@ -50,8 +43,8 @@ Test(suri_vectors, derivation)
         json_array_foreach (steps, k, s) {
             const char *junction = json_string_value(json_object_get(s, "junction"));
             cr_assert_eq(parsed.junctions[k].hard, strncmp(junction, "//", 2) == 0);
-            assert_hex(parsed.junctions[k].chain_code, 32,
-                       json_string_value(json_object_get(s, "chainCode")), junction);
+            gn_test_assert_hex(parsed.junctions[k].chain_code, 32,
+                               json_string_value(json_object_get(s, "chainCode")), junction);
         }
     }
     cr_log_info("derivation.json: %zu secret URIs", json_array_size(vecs));

@@ -65,3 +65,10 @@ uint64_t gn_test_rand(uint64_t *state)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
+
+void gn_test_assert_hex(const uint8_t *p, size_t n, const char *want, const char *what)
+{
+    char *h = gn_test_hex(p, n);
+    cr_assert_str_eq(h, want, "%s", what);
+    free(h);
+}

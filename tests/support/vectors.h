@@ -18,6 +18,9 @@ json_t *gn_test_load_shared_json(const char *rel);
  * not). Returns malloc'd bytes (never NULL); *n gets the length. */
 uint8_t *gn_test_unhex(const char *hex, size_t *n);
 
+/* Assert that bytes print as the 0x-hex `want`; `what` names them. */
+void gn_test_assert_hex(const uint8_t *p, size_t n, const char *want, const char *what);
+
 /* Lowercase 0x-hex of bytes, malloc'd. */
 char *gn_test_hex(const uint8_t *p, size_t n);
 
