@@ -14,23 +14,50 @@ const char *gn_test_shared_dir(void)
     return env && *env ? env : GN_SOURCE_DIR "/../shared";
 }
 
+/* Skip the calling test, loudly, when a shared file is missing. */
+static void skip_missing(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return;
+    /* on stderr too: Criterion shows skip reasons only when verbose */
+    fprintf(stderr, "SKIP %s: %s is missing (set GANGLION_SHARED)\n", criterion_current_test->name,
+            path);
+    cr_skip_test("%s is missing: the shared vectors are needed for this test (set "
+                 "GANGLION_SHARED to their folder)",
+                 path);
+}
+
 json_t *gn_test_load_shared_json(const char *rel)
 {
     char path[4096];
-    struct stat st;
     snprintf(path, sizeof(path), "%s/%s", gn_test_shared_dir(), rel);
-    if (stat(path, &st) != 0) {
-        /* loud on stderr too: Criterion shows skip reasons only when verbose */
-        fprintf(stderr, "SKIP %s: %s is missing (set GANGLION_SHARED)\n",
-                criterion_current_test->name, path);
-        cr_skip_test("%s is missing: the shared vectors are needed for this "
-                     "test (set GANGLION_SHARED to their folder)",
-                     path);
-    }
+    skip_missing(path);
     json_error_t err;
-    json_t *j = json_load_file(path, 0, &err);
+    json_t *j = json_load_file(path, JSON_ALLOW_NUL, &err);
     cr_assert_not_null(j, "%s: JSON error line %d: %s", path, err.line, err.text);
     return j;
+}
+
+uint8_t *gn_test_load_shared_hex(const char *rel, size_t *n)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", gn_test_shared_dir(), rel);
+    skip_missing(path);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)size + 1);
+    size_t got = fread(text, 1, (size_t)size, f);
+    fclose(f);
+    while (got > 0 && (text[got - 1] == '\n' || text[got - 1] == '\r' || text[got - 1] == ' '))
+        got--;
+    text[got] = '\0';
+    uint8_t *bytes = gn_test_unhex(text, n);
+    free(text);
+    return bytes;
 }
 
 uint8_t *gn_test_unhex(const char *hex, size_t *n)

@@ -14,6 +14,10 @@ const char *gn_test_shared_dir(void);
  * a file that exists but does not parse fails the test. */
 json_t *gn_test_load_shared_json(const char *rel);
 
+/* Read ../shared/<rel>, a file of 0x-hex text (the metadata blobs), as
+ * bytes; skips like gn_test_load_shared_json when it is missing. */
+uint8_t *gn_test_load_shared_hex(const char *rel, size_t *n);
+
 /* Decode 0x-hex that the test data guarantees valid (fails the test if
  * not). Returns malloc'd bytes (never NULL); *n gets the length. */
 uint8_t *gn_test_unhex(const char *hex, size_t *n);
