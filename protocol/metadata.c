@@ -618,6 +618,16 @@ const gn_api_method_t *gn_metadata_api_method(const gn_metadata_t *md, const cha
     return map_get(md->map, K_API_METHOD, api, method);
 }
 
+uint16_t gn_metadata_ss58_prefix(const gn_metadata_t *md)
+{
+    const gn_constant_t *c = gn_metadata_constant(md, "System", "SS58Prefix");
+    if (c && c->value_len == 2)
+        return (uint16_t)(c->value[0] | c->value[1] << 8);
+    if (c && c->value_len == 1)
+        return c->value[0];
+    return 42;
+}
+
 const gn_variant_t *gn_type_variant_by_index(const gn_type_t *t, uint8_t index)
 {
     if (t->kind != GN_TYPE_VARIANT || t->def.variant.by_index[index] < 0)

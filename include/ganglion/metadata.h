@@ -241,6 +241,9 @@ const gn_runtime_api_t *gn_metadata_api(const gn_metadata_t *md, const char *api
 const gn_api_method_t *gn_metadata_api_method(const gn_metadata_t *md, const char *api,
                                               const char *method);
 
+/* The chain's SS58 prefix (the System.SS58Prefix constant), or 42. */
+uint16_t gn_metadata_ss58_prefix(const gn_metadata_t *md);
+
 /* The variant of a variant type with the given index, or NULL. */
 const gn_variant_t *gn_type_variant_by_index(const gn_type_t *t, uint8_t index);
 const gn_variant_t *gn_type_variant_by_name(const gn_type_t *t, const char *name);
