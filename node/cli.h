@@ -9,6 +9,8 @@ int gn_cmd_ss58(int argc, char **argv);
 int gn_cmd_hash(int argc, char **argv);
 int gn_cmd_scale(int argc, char **argv);
 int gn_cmd_wallet(int argc, char **argv);
+int gn_cmd_metadata(int argc, char **argv);
+int gn_cmd_decode(int argc, char **argv);
 
 /* Print "ganglion: <what>: <gn_strerror(err)>" to stderr; returns
  * GN_EXIT_FAIL. */

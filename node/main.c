@@ -22,6 +22,11 @@ static const char usage[] =
     "  scale compact <n>                unsigned decimal (< 2^128) -> SCALE hex\n"
     "  scale decode-compact <hex>       SCALE compact hex -> decimal\n"
     "\n"
+    "Runtime metadata (a file: raw, 0x-hex, or {\"result\": \"0x..\"}):\n"
+    "  metadata summary <file> [--pallet NAME]            pallets, counts, runtime APIs\n"
+    "  metadata type <id> --metadata <file>               one type of the registry\n"
+    "  decode <type-id|Pallet.Item|Pallet.Const> <hex> --metadata <file>   -> JSON\n"
+    "\n"
     "Wallets (the Bittensor SDK's layout; --wallet.path, --wallet.name, --wallet.hotkey):\n"
     "  wallet new-coldkey [--n-words N] [--no-password]   new mnemonic, encrypted coldkey\n"
     "  wallet new-hotkey [--use-password]                  new mnemonic, plain hotkey\n"
@@ -87,6 +92,10 @@ int main(int argc, char **argv)
         return gn_cmd_scale(argc - 2, argv + 2);
     if (strcmp(cmd, "wallet") == 0)
         return gn_cmd_wallet(argc - 2, argv + 2);
+    if (strcmp(cmd, "metadata") == 0)
+        return gn_cmd_metadata(argc - 2, argv + 2);
+    if (strcmp(cmd, "decode") == 0)
+        return gn_cmd_decode(argc - 2, argv + 2);
     fprintf(stderr, "ganglion: unknown command '%s'\n", cmd);
-    return gn_cli_usage("try one of: ss58, hash, scale, wallet");
+    return gn_cli_usage("try one of: ss58, hash, scale, wallet, metadata, decode");
 }

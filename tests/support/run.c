@@ -22,6 +22,9 @@ void gn_test_run(gn_run_t *r, const char *env, const char *fmt, ...)
     cr_assert_not_null(f);
     size_t n = fread(r->out, 1, sizeof(r->out) - 1, f);
     r->out[n] = '\0';
+    char drain[4096]; /* never close the pipe on a writer that is still going */
+    while (fread(drain, 1, sizeof(drain), f) > 0) {
+    }
     int st = pclose(f);
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *e = fdopen(fd, "r");

@@ -3,8 +3,8 @@
 #define GN_TEST_RUN_H
 
 typedef struct {
-    int status; /* exit code, -1 if killed */
-    char out[16384];
+    int status;           /* exit code, -1 if killed */
+    char out[256 * 1024]; /* the first 256 KiB of stdout; the rest is read and dropped */
     char err[8192];
 } gn_run_t;
 
