@@ -99,7 +99,8 @@ test-long: fuzz
 	@set -e; for f in $(FUZZ_BIN); do \
 	  n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  GANGLION_FUZZ_METADATA=$(SHARED)/vectors/metadata/subtensor-mainnet-spec219-v14.hex \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=4096 \
 	      -artifact_prefix=build/fuzz/$$n- build/fuzz/corpus/$$n tests/fuzz/corpus/seed-$$n \
 	      2>&1 | tail -n 12; \
 	done
