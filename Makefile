@@ -49,7 +49,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
 LIB        := $(B)/libganglion.a
 BIN        := $(B)/ganglion
 
-.PHONY: all deps test test-run fuzz test-long bench oracle format format-check clean
+.PHONY: all deps test test-run fuzz test-long bench oracle chain-metadata format format-check clean
 all: $(BIN)
 
 $(LIB): $(LIB_OBJ)
@@ -77,8 +77,9 @@ $(B)/tests/run: $(TEST_OBJ) $(LIB) $(BIN)
 deps:
 	@bash deploy/deps.sh
 
-# The oracle is installed first so the cross-check tests have their peer.
-test: format-check oracle
+# The oracle is installed and the local chain's metadata saved first, so
+# the cross-check and chain tests have their peers.
+test: format-check oracle chain-metadata
 	@$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
 test-run: $(B)/tests/run
@@ -130,6 +131,9 @@ build/oracle/.installed: $(wildcard $(SHARED)/oracle/package-lock.json)
 	  (cd build/oracle && npm ci --no-audit --no-fund --loglevel=error) && \
 	  touch $@; \
 	fi
+
+chain-metadata:
+	@bash tests/fixtures/chain-metadata.sh $(SHARED)
 
 # ---- style -----------------------------------------------------------
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find include protocol actors node tests bench -name '*.[ch]')
