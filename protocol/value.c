@@ -401,6 +401,18 @@ int gn_value_encode(const gn_metadata_t *md, const gn_value_t *v, gn_scale_write
 
 static json_t *int_json(const uint8_t *le, unsigned width, bool is_signed)
 {
+    if (width <= 8) { /* the common case, without decimal arithmetic */
+        uint64_t u = 0;
+        for (unsigned i = width; i > 0; i--)
+            u = u << 8 | le[i - 1];
+        if (is_signed && width < 8 && (u >> (8 * width - 1)) & 1)
+            u |= ~(uint64_t)0 << (8 * width); /* sign-extend */
+        int64_t sv = (int64_t)u;
+        if (!is_signed && u <= (uint64_t)MAX_SAFE)
+            return json_integer((json_int_t)u);
+        if (is_signed && sv <= MAX_SAFE && sv >= -MAX_SAFE)
+            return json_integer((json_int_t)sv);
+    }
     char dec[GN_DEC_MAX(64)];
     if (gn_dec_from_le(le, width, is_signed, dec, sizeof(dec)) < 0)
         return NULL;
