@@ -36,7 +36,11 @@
     X(GN_ESURI, -25, "invalid secret URI")                           \
     X(GN_EEXIST, -26, "already exists")                              \
     X(GN_EIO, -27, "I/O error")                                      \
-    X(GN_ENOENT, -28, "not found")
+    X(GN_ENOENT, -28, "not found")                                   \
+    X(GN_ECLOSED, -29, "closed")                                     \
+    X(GN_EFULL, -30, "mailbox full")                                 \
+    X(GN_ETIMEDOUT, -31, "timed out")                                \
+    X(GN_EFATAL, -32, "fatal error")
 
 typedef enum {
 #define GN_ERRNO_ENUM(name, val, msg) name = (val),
