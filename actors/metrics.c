@@ -225,6 +225,12 @@ void gn_counter_add(gn_counter_t *c, uint64_t n)
         atomic_fetch_add(&c->count, n);
 }
 
+void gn_counter_set(gn_counter_t *c, uint64_t total)
+{
+    if (c)
+        atomic_store(&c->count, total);
+}
+
 void gn_gauge_set(gn_gauge_t *g, double v)
 {
     if (g)

@@ -1,6 +1,7 @@
 /* The actor runtime (see include/ganglion/actor.h). */
 #include "ganglion/actor.h"
 #include "ganglion/error.h"
+#include "ganglion/metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -525,6 +526,39 @@ void gn_actor_stats(gn_actor_t *a, gn_actor_stats_t *out)
     pthread_mutex_lock(&a->mu);
     out->queued = a->count;
     pthread_mutex_unlock(&a->mu);
+}
+
+void gn_loop_metrics_collector(struct gn_metrics *m, void *loop)
+{
+    gn_loop_t *l = loop;
+    for (gn_actor_t *a = l->actors; a; a = a->next) {
+        gn_actor_stats_t st;
+        const char *n = a->spec.name;
+        gn_actor_stats(a, &st);
+        gn_gauge_set(gn_metrics_gauge(m, "ganglion_mailbox_queued",
+                                      "Messages waiting in a mailbox.", "actor", n, NULL),
+                     (double)st.queued);
+        gn_counter_set(gn_metrics_counter(m, "ganglion_mailbox_posted_total",
+                                          "Messages accepted into a mailbox.", "actor", n, NULL),
+                       st.posted);
+        gn_counter_set(gn_metrics_counter(m, "ganglion_mailbox_handled_total",
+                                          "Messages handled by an actor.", "actor", n, NULL),
+                       st.handled);
+        gn_counter_set(gn_metrics_counter(m, "ganglion_mailbox_rejected_total",
+                                          "Posts refused (mailbox full or closed).", "actor", n,
+                                          NULL),
+                       st.rejected);
+        gn_counter_set(gn_metrics_counter(m, "ganglion_mailbox_dropped_total",
+                                          "Oldest messages dropped on overflow.", "actor", n, NULL),
+                       st.dropped);
+        gn_counter_set(gn_metrics_counter(m, "ganglion_late_replies_total",
+                                          "Replies that came after their request timed out.",
+                                          "actor", n, NULL),
+                       st.late_replies);
+        gn_counter_set(gn_metrics_counter(m, "ganglion_actor_restarts_total",
+                                          "Restarts by the supervisor.", "actor", n, NULL),
+                       st.restarts);
+    }
 }
 
 /* ---- loop and shutdown ---- */

@@ -103,6 +103,13 @@ const char *gn_actor_name(const gn_actor_t *a);
 gn_loop_t *gn_actor_loop(gn_actor_t *a);
 void gn_actor_stats(gn_actor_t *a, gn_actor_stats_t *out);
 
+struct gn_metrics;
+/* Export every actor of the loop into `m` (a gn_metrics collector: pass
+ * the loop as its argument): ganglion_mailbox_queued, _posted_total,
+ * _handled_total, _rejected_total, _dropped_total, ganglion_late_replies_total
+ * and ganglion_actor_restarts_total, labelled actor="name". */
+void gn_loop_metrics_collector(struct gn_metrics *m, void *loop);
+
 /* Post from any thread. Ownership of m passes to the runtime whatever the
  * result: on GN_EFULL / GN_ECLOSED the message is destroyed. */
 int gn_post(gn_actor_t *to, gn_msg_t *m);

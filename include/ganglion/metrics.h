@@ -29,6 +29,8 @@ gn_histogram_t *gn_metrics_histogram(gn_metrics_t *m, const char *name, const ch
                                      const double *bounds, size_t n, ...) __attribute__((sentinel));
 
 void gn_counter_add(gn_counter_t *c, uint64_t n);
+/* Mirror a count kept elsewhere (it must only grow). */
+void gn_counter_set(gn_counter_t *c, uint64_t total);
 static inline void gn_counter_inc(gn_counter_t *c)
 {
     gn_counter_add(c, 1);

@@ -8,6 +8,7 @@
 
 #include "ganglion/actor.h"
 #include "ganglion/error.h"
+#include "ganglion/metrics.h"
 #include "support/actor_stress.h"
 
 static atomic_int destroyed;
@@ -262,6 +263,18 @@ Test(actors, overflow_reject_and_drop_oldest)
     cr_assert(st.rejected == 6 && st.queued == 4);
     gn_actor_stats(drop, &st);
     cr_assert(st.dropped == 6 && st.queued == 4);
+    /* and the same counts as metrics */
+    gn_metrics_t *mx;
+    gn_metrics_new(&mx);
+    gn_metrics_add_collector(mx, gn_loop_metrics_collector, l);
+    char *text;
+    size_t tlen;
+    cr_assert_eq(gn_metrics_render(mx, &text, &tlen), 0);
+    cr_assert(strstr(text, "ganglion_mailbox_rejected_total{actor=\"rej\"} 6\n"), "%s", text);
+    cr_assert(strstr(text, "ganglion_mailbox_dropped_total{actor=\"drop\"} 6\n"), "%s", text);
+    cr_assert(strstr(text, "ganglion_mailbox_queued{actor=\"drop\"} 4\n"), "%s", text);
+    free(text);
+    gn_metrics_free(mx);
     gn_loop_stop(l, 1000);
     cr_assert_eq(gn_loop_run(l), 0);
     cr_assert_eq(atomic_load(&destroyed), 20, "every message destroyed exactly once");
