@@ -739,7 +739,7 @@ void gn_loop_free(gn_loop_t *l)
     if (!l->closed)
         finish_stop(l);
     uv_run(&l->uv, UV_RUN_DEFAULT); /* close callbacks */
-    uv_loop_close(&l->uv);
+    (void)uv_loop_close(&l->uv);    /* may already be closed by the caller */
     gn_actor_t *a = l->actors;
     while (a) {
         gn_actor_t *next = a->next;
