@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "ganglion/hashing.h"
 #include "ganglion/hex.h"
 #include "ganglion/scale.h"
@@ -17,13 +18,6 @@
 
 #define N_COMPACTS 4096
 #define N_ADDRS    256
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next(void)
@@ -33,18 +27,6 @@ static uint64_t next(void)
     rng ^= rng << 17;
     return rng;
 }
-
-/* Run `body` in rounds until at least 0.5 s has passed; ops per second. */
-#define MEASURE(ops_per_round, body)                  \
-    ({                                                \
-        double t0 = now(), t;                         \
-        size_t rounds = 0;                            \
-        do {                                          \
-            body;                                     \
-            rounds++;                                 \
-        } while ((t = now() - t0) < 0.5);             \
-        (double)(ops_per_round) * (double)rounds / t; \
-    })
 
 int main(int argc, char **argv)
 {
@@ -83,7 +65,7 @@ int main(int argc, char **argv)
     }
 
     volatile uint64_t sink = 0;
-    double compact = MEASURE(N_COMPACTS, {
+    double compact = GN_MEASURE(0.5, N_COMPACTS, {
         gn_scale_reader_t r;
         gn_scale_reader_init(&r, w.buf, w.len);
         gn_u128_t v;
@@ -92,7 +74,7 @@ int main(int argc, char **argv)
         if (r.pos != w.len)
             abort();
     });
-    double ss58 = MEASURE(N_ADDRS, {
+    double ss58 = GN_MEASURE(0.5, N_ADDRS, {
         for (int i = 0; i < N_ADDRS; i++) {
             uint8_t acc[32];
             if (gn_ss58_decode_account(addrs[i], strlen(addrs[i]), acc, NULL) != 0)
@@ -101,14 +83,14 @@ int main(int argc, char **argv)
         }
     });
     uint8_t key[32] = {1}, out[32];
-    double twox = MEASURE(1000, {
+    double twox = GN_MEASURE(0.5, 1000, {
         for (int i = 0; i < 1000; i++) {
             key[0] = (uint8_t)i;
             gn_twox128(key, 32, out);
             sink += out[0];
         }
     });
-    double blake = MEASURE(1000, {
+    double blake = GN_MEASURE(0.5, 1000, {
         for (int i = 0; i < 1000; i++) {
             key[0] = (uint8_t)i;
             gn_blake2b_256(key, 32, out);

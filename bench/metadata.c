@@ -12,27 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "ganglion/hex.h"
 #include "ganglion/metadata.h"
 #include "ganglion/value.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-#define MEASURE(secs, body)                  \
-    ({                                       \
-        double t0 = now(), t;                \
-        size_t ops = 0;                      \
-        do {                                 \
-            body;                            \
-            ops++;                           \
-        } while ((t = now() - t0) < (secs)); \
-        (double)ops / t;                     \
-    })
 
 static uint8_t *read_hex(const char *path, size_t *n)
 {
@@ -77,7 +60,7 @@ int main(int argc, char **argv)
             return 1;
         }
         json_object_set_new(in, blobs[b], json_string(path));
-        double ops = MEASURE(1.0, {
+        double ops = GN_MEASURE(1.0, 1, {
             gn_metadata_parse(&md, bytes, n, NULL, NULL);
             gn_metadata_free(&md);
         });
@@ -143,15 +126,15 @@ int main(int argc, char **argv)
     gn_arena_t ar;
     gn_arena_init(&ar, NULL, 1 << 20);
     gn_value_t v;
-    double e_ops = MEASURE(1.0, {
+    double e_ops = GN_MEASURE(1.0, 1, {
         gn_value_decode_all(&md, events->value_type, ew.buf, ew.len, &ar, &v);
         gn_arena_free(&ar);
     });
-    double w_ops = MEASURE(1.0, {
+    double w_ops = GN_MEASURE(1.0, 1, {
         gn_value_decode_all(&md, weights->value_type, ww.buf, ww.len, &ar, &v);
         gn_arena_free(&ar);
     });
-    double ej_ops = MEASURE(1.0, {
+    double ej_ops = GN_MEASURE(1.0, 1, {
         gn_value_decode_all(&md, events->value_type, ew.buf, ew.len, &ar, &v);
         json_decref(gn_value_to_json(&md, &v, NULL));
         gn_arena_free(&ar);

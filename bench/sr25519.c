@@ -11,29 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "ganglion/hex.h"
 #include "ganglion/sr25519.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ops per second of `body`, run for at least `secs` */
-#define MEASURE(secs, body)                   \
-    ({                                        \
-        double t0 = now(), t;                 \
-        size_t ops = 0;                       \
-        do {                                  \
-            for (int i_ = 0; i_ < 64; i_++) { \
-                body;                         \
-            }                                 \
-            ops += 64;                        \
-        } while ((t = now() - t0) < (secs));  \
-        (double)ops / t;                      \
-    })
 
 int main(int argc, char **argv)
 {
@@ -64,13 +44,13 @@ int main(int argc, char **argv)
         fclose(f);
     }
     volatile int sink = 0;
-    double sign = MEASURE(1.0, {
+    double sign = GN_MEASURE(1.0, 1, {
         randombytes_buf(rnd, sizeof(rnd));
         gn_sr25519_sign(&kp, (const uint8_t *)msg, mlen, rnd, sig);
         sink += sig[0];
     });
     double verify =
-        MEASURE(1.0, { sink += gn_sr25519_verify(kp.pub, (const uint8_t *)msg, mlen, sig); });
+        GN_MEASURE(1.0, 1, { sink += gn_sr25519_verify(kp.pub, (const uint8_t *)msg, mlen, sig); });
     printf("sr25519_sign %.0f\n", sign);
     printf("sr25519_verify %.0f\n", verify);
     return sink == 12345;

@@ -621,7 +621,7 @@ static void pop(jctx_t *c, size_t old)
 }
 
 /* Names equal, or equal ignoring case and '_' ("refTime" ~ "ref_time"). */
-static bool loose_eq(const char *a, const char *b)
+bool gn_value_name_matches(const char *a, const char *b)
 {
     if (strcmp(a, b) == 0)
         return true;
@@ -649,7 +649,7 @@ static const json_t *object_field(const json_t *obj, const char *name)
     const char *k;
     json_t *val;
     json_object_foreach ((json_t *)obj, k, val) {
-        if (loose_eq(k, name))
+        if (gn_value_name_matches(k, name))
             return val;
     }
     return NULL;
@@ -755,7 +755,7 @@ static int json_fields(jctx_t *c, const gn_field_t *fields, const uint32_t *type
             json_object_foreach ((json_t *)j, k, val) {
                 bool known = false;
                 for (uint32_t i = 0; i < n && !known; i++)
-                    known = loose_eq(k, fields[i].name);
+                    known = gn_value_name_matches(k, fields[i].name);
                 if (!known)
                     return jfail(c, GN_EINVAL, "unknown field '%s'", k);
             }
@@ -784,7 +784,7 @@ static const gn_variant_t *variant_named(const gn_type_t *t, const char *name)
 {
     const gn_variant_t *v = gn_type_variant_by_name(t, name);
     for (uint32_t i = 0; !v && i < t->def.variant.n; i++)
-        if (loose_eq(t->def.variant.variants[i].name, name))
+        if (gn_value_name_matches(t->def.variant.variants[i].name, name))
             v = &t->def.variant.variants[i];
     return v;
 }

@@ -112,6 +112,9 @@ json_t *gn_value_to_json(const gn_metadata_t *md, const gn_value_t *v, const gn_
 int gn_value_from_json(const gn_metadata_t *md, uint32_t type, const json_t *j, gn_arena_t *ar,
                        gn_value_t *out, char *err, size_t cap);
 
+/* The name rule of JSON input: equal, or equal ignoring case and '_'. */
+bool gn_value_name_matches(const char *a, const char *b);
+
 /* JSON straight to SCALE bytes (from_json then encode). */
 int gn_value_encode_json(const gn_metadata_t *md, uint32_t type, const json_t *j,
                          gn_scale_writer_t *w, char *err, size_t cap);

@@ -4,6 +4,7 @@
 #include "ganglion/error.h"
 #include "ganglion/events.h"
 #include "ganglion/hex.h"
+#include "support/blobs.h"
 #include "support/oracle.h"
 #include "support/vectors.h"
 
@@ -31,10 +32,7 @@ static const char *events_json =
 
 static void load(gn_metadata_t *md)
 {
-    size_t n;
-    uint8_t *bytes = gn_test_load_shared_hex(M, &n);
-    cr_assert_eq(gn_metadata_parse(md, bytes, n, NULL, NULL), 0);
-    free(bytes);
+    gn_test_load_blob(md, "subtensor-mainnet-spec219-v14");
 }
 
 static void encode_events(const gn_metadata_t *md, gn_scale_writer_t *w)

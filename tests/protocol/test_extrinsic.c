@@ -4,21 +4,12 @@
 #include "ganglion/error.h"
 #include "ganglion/extrinsic.h"
 #include "ganglion/hex.h"
+#include "support/blobs.h"
 #include "support/vectors.h"
 
 static const char *s(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
-}
-
-static void load(gn_metadata_t *md, const char *file)
-{
-    char rel[256];
-    size_t n;
-    snprintf(rel, sizeof(rel), "vectors/metadata/%s", file);
-    uint8_t *bytes = gn_test_load_shared_hex(rel, &n);
-    cr_assert_eq(gn_metadata_parse(md, bytes, n, NULL, NULL), 0);
-    free(bytes);
 }
 
 static void hex32(json_t *o, const char *k, uint8_t out[32])
@@ -35,7 +26,7 @@ Test(extrinsic_vectors, signed_extrinsics_byte_for_byte)
     json_array_foreach (vecs, i, v) {
         const char *label = s(v, "label");
         gn_metadata_t md;
-        load(&md, s(v, "metadata"));
+        gn_test_load_blob(&md, s(v, "metadata"));
         char err[256] = "";
 
         /* the signed extensions, in order */
@@ -141,7 +132,7 @@ Test(extrinsic, era_rules)
 Test(extrinsic, call_errors)
 {
     gn_metadata_t md;
-    load(&md, "subtensor-mainnet-spec219-v14.hex");
+    gn_test_load_blob(&md, "subtensor-mainnet-spec219-v14.hex");
     gn_scale_writer_t w;
     gn_scale_writer_init(&w, NULL);
     char err[256];
@@ -169,7 +160,7 @@ Test(extrinsic, call_errors)
 Test(extrinsic, decode_rejects_garbage)
 {
     gn_metadata_t md;
-    load(&md, "subtensor-mainnet-spec219-v14.hex");
+    gn_test_load_blob(&md, "subtensor-mainnet-spec219-v14.hex");
     gn_arena_t ar;
     gn_arena_init(&ar, NULL, 0);
     gn_extrinsic_t x;

@@ -3,29 +3,8 @@
 
 #include "ganglion/error.h"
 #include "ganglion/metadata.h"
+#include "support/blobs.h"
 #include "support/vectors.h"
-
-static const char *blobs[] = {"subtensor-mainnet-spec219-v14", "subtensor-testnet-spec224-v14",
-                              "polkadot-spec2000000-v15"};
-
-static void load(gn_metadata_t *md, const char *blob)
-{
-    char rel[256];
-    size_t n;
-    snprintf(rel, sizeof(rel), "vectors/metadata/%s.hex", blob);
-    uint8_t *bytes = gn_test_load_shared_hex(rel, &n);
-    uint8_t version;
-    int rc = gn_metadata_parse(md, bytes, n, NULL, &version);
-    cr_assert_eq(rc, 0, "%s: %s (version %u)", blob, gn_strerror(rc), version);
-    free(bytes);
-}
-
-static json_t *vectors_of(const char *blob)
-{
-    char rel[256];
-    snprintf(rel, sizeof(rel), "vectors/metadata_%s.json", blob);
-    return gn_test_load_shared_json(rel);
-}
 
 static const char *s(json_t *o, const char *k)
 {
@@ -38,18 +17,19 @@ static long long i(json_t *o, const char *k)
 
 Test(metadata_vectors, tables_agree_with_polkadot_js)
 {
-    for (size_t b = 0; b < sizeof(blobs) / sizeof(blobs[0]); b++) {
+    for (size_t b = 0; b < GN_TEST_N_BLOBS; b++) {
         gn_metadata_t md;
-        load(&md, blobs[b]);
-        json_t *v = vectors_of(blobs[b]), *x;
+        gn_test_load_blob(&md, gn_test_blobs[b]);
+        json_t *v = gn_test_blob_vectors(gn_test_blobs[b]), *x;
         size_t k;
-        cr_assert_eq(md.version, i(v, "metadataVersion"), "%s", blobs[b]);
+        cr_assert_eq(md.version, i(v, "metadataVersion"), "%s", gn_test_blobs[b]);
 
         json_t *consts = json_object_get(v, "constants");
         cr_assert(json_array_size(consts) > 0);
         json_array_foreach (consts, k, x) {
             const gn_constant_t *c = gn_metadata_constant(&md, s(x, "pallet"), s(x, "name"));
-            cr_assert_not_null(c, "%s: constant %s.%s", blobs[b], s(x, "pallet"), s(x, "name"));
+            cr_assert_not_null(c, "%s: constant %s.%s", gn_test_blobs[b], s(x, "pallet"),
+                               s(x, "name"));
             cr_assert_eq(c->type, i(x, "typeId"), "%s.%s", s(x, "pallet"), s(x, "name"));
             gn_test_assert_hex(c->value, c->value_len, s(x, "hex"), s(x, "name"));
         }
@@ -57,12 +37,13 @@ Test(metadata_vectors, tables_agree_with_polkadot_js)
         cr_assert(json_array_size(defs) > 0);
         json_array_foreach (defs, k, x) {
             const gn_storage_entry_t *e = gn_metadata_storage(&md, s(x, "pallet"), s(x, "item"));
-            cr_assert_not_null(e, "%s: storage %s.%s", blobs[b], s(x, "pallet"), s(x, "item"));
+            cr_assert_not_null(e, "%s: storage %s.%s", gn_test_blobs[b], s(x, "pallet"),
+                               s(x, "item"));
             cr_assert_eq(e->value_type, i(x, "typeId"), "%s.%s", s(x, "pallet"), s(x, "item"));
             gn_test_assert_hex(e->default_value, e->default_len, s(x, "hex"), s(x, "item"));
         }
         json_t *exts = json_object_get(v, "signedExtensions");
-        cr_assert_eq(md.n_signed_exts, json_array_size(exts), "%s", blobs[b]);
+        cr_assert_eq(md.n_signed_exts, json_array_size(exts), "%s", gn_test_blobs[b]);
         json_array_foreach (exts, k, x) {
             cr_assert_str_eq(md.signed_exts[k].identifier, s(x, "identifier"));
             cr_assert_eq(md.signed_exts[k].type, i(json_object_get(x, "extra"), "typeId"));
@@ -80,7 +61,8 @@ Test(metadata_vectors, tables_agree_with_polkadot_js)
         }
         json_t *ext = json_object_get(v, "extrinsic");
         cr_assert_eq(md.extrinsic_version, i(ext, "version"));
-        cr_assert(md.has_extrinsic_parts, "%s: address/call/signature/extra types", blobs[b]);
+        cr_assert(md.has_extrinsic_parts, "%s: address/call/signature/extra types",
+                  gn_test_blobs[b]);
         if (md.version == 14)
             cr_assert_eq(md.extrinsic_type, i(json_object_get(ext, "type"), "typeId"));
         else
@@ -99,8 +81,8 @@ Test(metadata_vectors, tables_agree_with_polkadot_js)
                         gn_metadata_api_method(&md, s(x, "name"), json_string_value(m)));
             }
         }
-        cr_log_info("%s: V%u, %u types, %u pallets, %zu constants, %zu storage defaults", blobs[b],
-                    md.version, md.n_types, md.n_pallets, json_array_size(consts),
+        cr_log_info("%s: V%u, %u types, %u pallets, %zu constants, %zu storage defaults",
+                    gn_test_blobs[b], md.version, md.n_types, md.n_pallets, json_array_size(consts),
                     json_array_size(defs));
         json_decref(v);
         gn_metadata_free(&md);
@@ -110,7 +92,7 @@ Test(metadata_vectors, tables_agree_with_polkadot_js)
 Test(metadata, lookups_and_descriptions)
 {
     gn_metadata_t md;
-    load(&md, blobs[0]);
+    gn_test_load_blob(&md, gn_test_blobs[0]);
     const gn_storage_entry_t *e = gn_metadata_storage(&md, "SubtensorModule", "Uids");
     cr_assert_not_null(e);
     cr_assert(e->is_map);

@@ -5,27 +5,8 @@
 #include "ganglion/metadata.h"
 #include "ganglion/value.h"
 #include "support/json_loose.h"
+#include "support/blobs.h"
 #include "support/vectors.h"
-
-static const char *blobs[] = {"subtensor-mainnet-spec219-v14", "subtensor-testnet-spec224-v14",
-                              "polkadot-spec2000000-v15"};
-
-static void load(gn_metadata_t *md, const char *blob)
-{
-    char rel[256];
-    size_t n;
-    snprintf(rel, sizeof(rel), "vectors/metadata/%s.hex", blob);
-    uint8_t *bytes = gn_test_load_shared_hex(rel, &n);
-    cr_assert_eq(gn_metadata_parse(md, bytes, n, NULL, NULL), 0, "%s", blob);
-    free(bytes);
-}
-
-static json_t *vectors_of(const char *blob)
-{
-    char rel[256];
-    snprintf(rel, sizeof(rel), "vectors/metadata_%s.json", blob);
-    return gn_test_load_shared_json(rel);
-}
 
 static const char *s(json_t *o, const char *k)
 {
@@ -64,20 +45,21 @@ static void check_decode(const gn_metadata_t *md, uint32_t type, const char *hex
 
 Test(value_vectors, constants_and_storage_defaults)
 {
-    for (size_t b = 0; b < sizeof(blobs) / sizeof(blobs[0]); b++) {
+    for (size_t b = 0; b < GN_TEST_N_BLOBS; b++) {
         gn_metadata_t md;
-        load(&md, blobs[b]);
-        json_t *v = vectors_of(blobs[b]), *x;
+        gn_test_load_blob(&md, gn_test_blobs[b]);
+        json_t *v = gn_test_blob_vectors(gn_test_blobs[b]), *x;
         size_t k, count = 0;
         char what[256];
         json_array_foreach (json_object_get(v, "constants"), k, x) {
-            snprintf(what, sizeof(what), "%s %s.%s", blobs[b], s(x, "pallet"), s(x, "name"));
+            snprintf(what, sizeof(what), "%s %s.%s", gn_test_blobs[b], s(x, "pallet"),
+                     s(x, "name"));
             check_decode(&md, (uint32_t)json_integer_value(json_object_get(x, "typeId")),
                          s(x, "hex"), json_object_get(x, "value"), what);
             count++;
         }
         json_array_foreach (json_object_get(v, "storageDefaults"), k, x) {
-            snprintf(what, sizeof(what), "%s %s.%s default", blobs[b], s(x, "pallet"),
+            snprintf(what, sizeof(what), "%s %s.%s default", gn_test_blobs[b], s(x, "pallet"),
                      s(x, "item"));
             check_decode(&md, (uint32_t)json_integer_value(json_object_get(x, "typeId")),
                          s(x, "hex"), json_object_get(x, "value"), what);
@@ -85,7 +67,7 @@ Test(value_vectors, constants_and_storage_defaults)
         }
         cr_assert(count > 0);
         cr_log_info("%s: %zu constants and storage defaults decoded, re-encoded, JSON equal",
-                    blobs[b], count);
+                    gn_test_blobs[b], count);
         json_decref(v);
         gn_metadata_free(&md);
     }
@@ -93,15 +75,16 @@ Test(value_vectors, constants_and_storage_defaults)
 
 Test(value_vectors, storage_values_both_ways)
 {
-    for (size_t b = 0; b < sizeof(blobs) / sizeof(blobs[0]); b++) {
+    for (size_t b = 0; b < GN_TEST_N_BLOBS; b++) {
         gn_metadata_t md;
-        load(&md, blobs[b]);
-        json_t *v = vectors_of(blobs[b]), *x;
+        gn_test_load_blob(&md, gn_test_blobs[b]);
+        json_t *v = gn_test_blob_vectors(gn_test_blobs[b]), *x;
         size_t k;
         char what[256], err[256];
         json_array_foreach (json_object_get(v, "storageValues"), k, x) {
             uint32_t type = (uint32_t)json_integer_value(json_object_get(x, "typeId"));
-            snprintf(what, sizeof(what), "%s %s.%s", blobs[b], s(x, "pallet"), s(x, "item"));
+            snprintf(what, sizeof(what), "%s %s.%s", gn_test_blobs[b], s(x, "pallet"),
+                     s(x, "item"));
             check_decode(&md, type, s(x, "hex"), json_object_get(x, "decoded"), what);
             gn_scale_writer_t w;
             gn_scale_writer_init(&w, NULL);
@@ -118,10 +101,10 @@ Test(value_vectors, storage_values_both_ways)
 
 Test(value_vectors, call_arguments_from_json)
 {
-    for (size_t b = 0; b < sizeof(blobs) / sizeof(blobs[0]); b++) {
+    for (size_t b = 0; b < GN_TEST_N_BLOBS; b++) {
         gn_metadata_t md;
-        load(&md, blobs[b]);
-        json_t *v = vectors_of(blobs[b]), *x;
+        gn_test_load_blob(&md, gn_test_blobs[b]);
+        json_t *v = gn_test_blob_vectors(gn_test_blobs[b]), *x;
         size_t k;
         char err[256];
         json_array_foreach (json_object_get(v, "calls"), k, x) {
@@ -189,7 +172,7 @@ static int encode_from(const gn_metadata_t *md, const char *pallet, const char *
 Test(value, json_errors_name_the_field)
 {
     gn_metadata_t md;
-    load(&md, blobs[0]);
+    gn_test_load_blob(&md, gn_test_blobs[0]);
     char err[256];
     cr_assert_eq(encode_from(&md, "SubtensorModule", "Weights", "[[1, 70000]]", err, sizeof(err)),
                  GN_ERANGE);
@@ -229,7 +212,7 @@ Test(value, json_errors_name_the_field)
 Test(value, bad_bytes_are_clean_errors)
 {
     gn_metadata_t md;
-    load(&md, blobs[0]);
+    gn_test_load_blob(&md, gn_test_blobs[0]);
     const gn_storage_entry_t *e = gn_metadata_storage(&md, "SubtensorModule", "Weights");
     gn_arena_t ar;
     gn_arena_init(&ar, NULL, 0);
@@ -252,9 +235,9 @@ Test(value, bad_bytes_are_clean_errors)
  * until it accepts, then encode(decode(b)) must give b back. */
 Test(value, every_type_round_trips, .timeout = 120)
 {
-    for (size_t b = 0; b < sizeof(blobs) / sizeof(blobs[0]); b++) {
+    for (size_t b = 0; b < GN_TEST_N_BLOBS; b++) {
         gn_metadata_t md;
-        load(&md, blobs[b]);
+        gn_test_load_blob(&md, gn_test_blobs[b]);
         uint64_t st = gn_test_seed() ^ b;
         size_t decoded = 0;
         for (uint32_t id = 0; id < md.n_types; id++) {
@@ -272,9 +255,10 @@ Test(value, every_type_round_trips, .timeout = 120)
                 if (gn_value_decode(&md, id, &r, &ar, &v) == 0) {
                     gn_scale_writer_t w;
                     gn_scale_writer_init(&w, NULL);
-                    cr_assert_eq(gn_value_encode(&md, &v, &w), 0, "%s type %u", blobs[b], id);
+                    cr_assert_eq(gn_value_encode(&md, &v, &w), 0, "%s type %u", gn_test_blobs[b],
+                                 id);
                     cr_assert(w.len == r.pos && (r.pos == 0 || memcmp(w.buf, buf, r.pos) == 0),
-                              "%s type %u: re-encoding differs", blobs[b], id);
+                              "%s type %u: re-encoding differs", gn_test_blobs[b], id);
                     /* and through JSON */
                     json_t *j = gn_value_to_json(&md, &v, NULL);
                     cr_assert_not_null(j);
@@ -282,9 +266,10 @@ Test(value, every_type_round_trips, .timeout = 120)
                     gn_scale_writer_init(&w2, NULL);
                     char err[256];
                     int rc = gn_value_encode_json(&md, id, j, &w2, err, sizeof(err));
-                    cr_assert_eq(rc, 0, "%s type %u: from its own JSON: %s", blobs[b], id, err);
+                    cr_assert_eq(rc, 0, "%s type %u: from its own JSON: %s", gn_test_blobs[b], id,
+                                 err);
                     cr_assert(w2.len == w.len && (w.len == 0 || memcmp(w2.buf, w.buf, w.len) == 0),
-                              "%s type %u: JSON round trip differs", blobs[b], id);
+                              "%s type %u: JSON round trip differs", gn_test_blobs[b], id);
                     gn_scale_writer_free(&w2);
                     json_decref(j);
                     gn_scale_writer_free(&w);
@@ -294,8 +279,8 @@ Test(value, every_type_round_trips, .timeout = 120)
             }
             decoded += (size_t)ok;
         }
-        cr_log_info("%s: %zu of %u types round-tripped from generated bytes", blobs[b], decoded,
-                    md.n_types);
+        cr_log_info("%s: %zu of %u types round-tripped from generated bytes", gn_test_blobs[b],
+                    decoded, md.n_types);
         cr_assert_gt(decoded, md.n_types * 9 / 10, "most types must be exercised");
         gn_metadata_free(&md);
     }

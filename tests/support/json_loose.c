@@ -1,26 +1,9 @@
 #include "support/json_loose.h"
+#include "ganglion/value.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-
-static bool key_eq(const char *a, const char *b)
-{
-    while (*a || *b) {
-        if (*a == '_') {
-            a++;
-            continue;
-        }
-        if (*b == '_') {
-            b++;
-            continue;
-        }
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return false;
-        a++, b++;
-    }
-    return true;
-}
 
 static bool empty(const json_t *j)
 {
@@ -70,7 +53,7 @@ bool gn_test_json_loose_equal(const json_t *a, const json_t *b)
             json_t *v2;
             bool found = false;
             json_object_foreach ((json_t *)b, k2, v2) {
-                if (key_eq(k, k2)) {
+                if (gn_value_name_matches(k, k2)) {
                     found = gn_test_json_loose_equal(v, v2);
                     break;
                 }

@@ -1,0 +1,28 @@
+/* Shared by the benchmarks: a monotonic clock and a measuring loop. */
+#ifndef GN_BENCH_H
+#define GN_BENCH_H
+
+#include <stddef.h>
+#include <time.h>
+
+static inline double gn_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Run `body` (which does ops_per_round operations) until `secs` have passed;
+ * evaluates to operations per second. */
+#define GN_MEASURE(secs, ops_per_round, body)           \
+    ({                                                  \
+        double t0_ = gn_bench_now(), t_;                \
+        size_t rounds_ = 0;                             \
+        do {                                            \
+            body;                                       \
+            rounds_++;                                  \
+        } while ((t_ = gn_bench_now() - t0_) < (secs)); \
+        (double)(ops_per_round) * (double)rounds_ / t_; \
+    })
+
+#endif
