@@ -8,6 +8,7 @@
 #   make bench       benchmarks (optimised, no sanitizers)
 #   make format      / format-check   clang-format over our sources
 
+SHELL     := /bin/bash
 CC        ?= cc
 CLANG     ?= clang
 B         ?= build
@@ -95,9 +96,14 @@ test-tsan:
 	@$(MAKE) --no-print-directory B=build/tsan SAN=thread build/tsan/tests/tsan-actors
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/tsan-actors
 
+# Criterion does not fail a test whose worker leaked: any LeakSanitizer report
+# (only test workers check for leaks, see tests/support/lsan.c) fails the run.
 test-run: $(B)/tests/run
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(B)/tests/run -j2 --short-filename $(TEST_ARGS)
+	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(B)/tests/run -j2 --short-filename $(TEST_ARGS) 2>&1 | tee $(B)/tests/last.log
+	@if grep -q "LeakSanitizer: detected memory leaks" $(B)/tests/last.log; then \
+	  echo "test: a test leaked memory (LeakSanitizer report above)"; exit 1; fi
 
 # ---- fuzzing (clang + libFuzzer) -------------------------------------
 FUZZ_FLAGS := -std=c17 -O1 -g -fsanitize=fuzzer,address,undefined \
