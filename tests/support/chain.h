@@ -1,0 +1,13 @@
+/* Test support: the local subtensor chain (build/chain, installed by the
+ * chain-metadata fixture step), started on a free port and stopped. */
+#ifndef GN_TEST_CHAIN_H
+#define GN_TEST_CHAIN_H
+
+#include <stddef.h>
+
+/* Start it; *url gets ws://127.0.0.1:PORT. Skips the test with a message
+ * when the chain is not installed. */
+void gn_test_chain_start(char *url, size_t cap, int *port);
+void gn_test_chain_stop(int port);
+
+#endif
