@@ -11,6 +11,7 @@ int gn_cmd_scale(int argc, char **argv);
 int gn_cmd_wallet(int argc, char **argv);
 int gn_cmd_metadata(int argc, char **argv);
 int gn_cmd_decode(int argc, char **argv);
+int gn_cmd_chain(int argc, char **argv);
 
 /* Print "ganglion: <what>: <gn_strerror(err)>" to stderr; returns
  * GN_EXIT_FAIL. */

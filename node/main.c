@@ -27,6 +27,11 @@ static const char usage[] =
     "  metadata type <id> --metadata <file>               one type of the registry\n"
     "  decode <type-id|Pallet.Item|Pallet.Const> <hex> --metadata <file>   -> JSON\n"
     "\n"
+    "Chain reads (--subtensor.network finney|test|local|..., --subtensor.chain_endpoint URL):\n"
+    "  chain head                                          the best block's header\n"
+    "  chain constant <Pallet> <Name>                      a constant, as JSON\n"
+    "  chain query <Pallet> <Item> [key-json...] [--at H]  a storage value, as JSON\n"
+    "\n"
     "Wallets (the Bittensor SDK's layout; --wallet.path, --wallet.name, --wallet.hotkey):\n"
     "  wallet new-coldkey [--n-words N] [--no-password]   new mnemonic, encrypted coldkey\n"
     "  wallet new-hotkey [--use-password]                  new mnemonic, plain hotkey\n"
@@ -96,6 +101,8 @@ int main(int argc, char **argv)
         return gn_cmd_metadata(argc - 2, argv + 2);
     if (strcmp(cmd, "decode") == 0)
         return gn_cmd_decode(argc - 2, argv + 2);
+    if (strcmp(cmd, "chain") == 0)
+        return gn_cmd_chain(argc - 2, argv + 2);
     fprintf(stderr, "ganglion: unknown command '%s'\n", cmd);
-    return gn_cli_usage("try one of: ss58, hash, scale, wallet, metadata, decode");
+    return gn_cli_usage("try one of: ss58, hash, scale, wallet, metadata, decode, chain");
 }
