@@ -27,6 +27,16 @@ int gn_rpc_open(uv_loop_t *loop, const char *url, gn_rpc_t **out);
 /* params borrowed (NULL: []). */
 int gn_rpc_call(gn_rpc_t *c, const char *method, const json_t *params, uint64_t timeout_ms,
                 gn_rpc_cb cb, void *arg);
+/* Subscriptions (chain_subscribeNewHeads, ...): cb gets status 0 and each
+ * notification's result; at the end (unsubscribed or connection closed)
+ * one last call with GN_ECLOSED. A failed subscribe reports its error the
+ * same way (and ends). *handle names it for gn_rpc_unsubscribe. */
+typedef void (*gn_rpc_sub_cb)(int status, const json_t *result, void *arg);
+int gn_rpc_subscribe(gn_rpc_t *c, const char *method, const json_t *params,
+                     const char *unsubscribe_method, uint64_t timeout_ms, gn_rpc_sub_cb cb,
+                     void *arg, uint64_t *handle);
+int gn_rpc_unsubscribe(gn_rpc_t *c, uint64_t handle);
+
 /* Close: outstanding calls get GN_ECLOSED. Then run the loop and
  * gn_rpc_release (the WebSocket's two-step teardown). */
 void gn_rpc_close(gn_rpc_t *c);

@@ -153,3 +153,65 @@ Test(rpc, a_refused_connection_fails_its_calls, .timeout = 60)
     cr_assert_str_eq(gn_rpc_network_url("finney"), "wss://entrypoint-finney.opentensor.ai:443");
     cr_assert_str_eq(gn_rpc_network_url("ws://x:1"), "ws://x:1");
 }
+
+/* ---- subscriptions ---- */
+
+typedef struct {
+    int heads, ended;
+    long last_number;
+    bool increasing;
+} heads_t;
+
+static void on_head(int status, const json_t *result, void *arg)
+{
+    heads_t *h = arg;
+    if (status != 0) {
+        h->ended++;
+        return;
+    }
+    const char *num = json_string_value(json_object_get(result, "number"));
+    long n = num ? strtol(num, NULL, 16) : -1;
+    if (h->heads > 0 && n <= h->last_number)
+        h->increasing = false;
+    h->last_number = n;
+    h->heads++;
+}
+
+static void ignore(int status, const gn_rpc_msg_t *m, void *arg)
+{
+    (void)m;
+    int *done = arg;
+    *done = status == 0 ? 1 : -1;
+}
+
+Test(rpc, new_heads_subscription, .timeout = 180)
+{
+    char url[128];
+    int port;
+    gn_test_chain_start(url, sizeof(url), &port);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    gn_rpc_t *rpc;
+    cr_assert_eq(gn_rpc_open(&loop, url, &rpc), 0);
+    static heads_t h = {.increasing = true};
+    uint64_t handle;
+    cr_assert_eq(gn_rpc_subscribe(rpc, "chain_subscribeNewHeads", NULL, "chain_unsubscribeNewHeads",
+                                  30000, on_head, &h, &handle),
+                 0);
+    /* chopsticks makes blocks on request: three of them */
+    int made = 0;
+    json_t *p = json_pack("[{s:i}]", "count", 3);
+    cr_assert_eq(gn_rpc_call(rpc, "dev_newBlock", p, 60000, ignore, &made), 0);
+    json_decref(p);
+    uint64_t t0 = uv_hrtime();
+    while ((h.heads < 4 || made == 0) && uv_hrtime() - t0 < 60ull * 1000000000)
+        uv_run(&loop, UV_RUN_ONCE);
+    cr_assert_eq(gn_rpc_unsubscribe(rpc, handle), 0);
+    cr_assert_eq(gn_rpc_unsubscribe(rpc, handle), GN_ENOENT);
+    shut(&loop, rpc);
+    gn_test_chain_stop(port);
+    cr_assert_eq(made, 1, "dev_newBlock answered");
+    cr_assert_geq(h.heads, 4, "the current head and three new ones (%d)", h.heads);
+    cr_assert(h.increasing, "heads arrive in order");
+    cr_assert_eq(h.ended, 1, "one final call when it ends");
+}
