@@ -57,15 +57,22 @@ static void shut(uv_loop_t *loop, gn_rpc_t *rpc)
     cr_assert_eq(uv_loop_close(loop), 0, "no handles left");
 }
 
-Test(rpc, many_calls_on_one_socket, .timeout = 180)
+/* A client on a fresh loop, connected to the local chain started for the test. */
+static gn_rpc_t *open_on_chain(uv_loop_t *loop, int *port)
 {
     char url[128];
-    int port;
-    gn_test_chain_start(url, sizeof(url), &port);
-    uv_loop_t loop;
-    uv_loop_init(&loop);
     gn_rpc_t *rpc;
-    cr_assert_eq(gn_rpc_open(&loop, url, &rpc), 0);
+    gn_test_chain_start(url, sizeof(url), port);
+    uv_loop_init(loop);
+    cr_assert_eq(gn_rpc_open(loop, url, &rpc), 0);
+    return rpc;
+}
+
+Test(rpc, many_calls_on_one_socket, .timeout = 180)
+{
+    int port;
+    uv_loop_t loop;
+    gn_rpc_t *rpc = open_on_chain(&loop, &port);
     static calls_t c;
     static one_t ones[N];
     static const char *methods[] = {"chain_getHeader", "state_getRuntimeVersion",
@@ -186,13 +193,9 @@ static void ignore(int status, const gn_rpc_msg_t *m, void *arg)
 
 Test(rpc, new_heads_subscription, .timeout = 180)
 {
-    char url[128];
     int port;
-    gn_test_chain_start(url, sizeof(url), &port);
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    gn_rpc_t *rpc;
-    cr_assert_eq(gn_rpc_open(&loop, url, &rpc), 0);
+    gn_rpc_t *rpc = open_on_chain(&loop, &port);
     static heads_t h = {.increasing = true};
     uint64_t handle;
     cr_assert_eq(gn_rpc_subscribe(rpc, "chain_subscribeNewHeads", NULL, "chain_unsubscribeNewHeads",
