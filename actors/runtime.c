@@ -250,7 +250,7 @@ static pending_t *take_pending(gn_actor_t *a, uint64_t corr)
     return NULL;
 }
 
-static void pending_close_cb(uv_handle_t *h)
+static void free_owner_cb(uv_handle_t *h)
 {
     free(h->data);
 }
@@ -306,7 +306,7 @@ static void async_cb(uv_async_t *h)
                 continue;
             }
             uv_timer_stop(&p->timer);
-            uv_close((uv_handle_t *)&p->timer, pending_close_cb);
+            uv_close((uv_handle_t *)&p->timer, free_owner_cb);
         }
         int rc = a->spec.handle(a, m);
         atomic_fetch_add(&a->handled, 1);
@@ -336,7 +336,7 @@ static void request_timeout_cb(uv_timer_t *t)
         m->status = GN_ETIMEDOUT;
         gn_post(a, m);
     }
-    uv_close((uv_handle_t *)&p->timer, pending_close_cb);
+    uv_close((uv_handle_t *)&p->timer, free_owner_cb);
 }
 
 int gn_request(gn_actor_t *from, gn_actor_t *to, gn_msg_t *m, uint64_t timeout_ms, uint64_t *corr)
@@ -357,7 +357,7 @@ int gn_request(gn_actor_t *from, gn_actor_t *to, gn_msg_t *m, uint64_t timeout_m
         *corr = p->corr;
     int rc = gn_post(to, m);
     if (rc < 0) {
-        uv_close((uv_handle_t *)&p->timer, pending_close_cb);
+        uv_close((uv_handle_t *)&p->timer, free_owner_cb);
         return rc;
     }
     p->next = from->pending;
@@ -407,11 +407,6 @@ int gn_actor_timer(gn_actor_t *a, uint64_t ms, uint64_t repeat_ms, const gn_msg_
     return 0;
 }
 
-static void atimer_close_cb(uv_handle_t *h)
-{
-    free(h->data);
-}
-
 void gn_actor_timer_stop(gn_actor_t *a, uint64_t timer_id)
 {
     for (atimer_t **p = &a->timers; *p; p = &(*p)->next) {
@@ -419,7 +414,7 @@ void gn_actor_timer_stop(gn_actor_t *a, uint64_t timer_id)
             atimer_t *at = *p;
             *p = at->next;
             uv_timer_stop(&at->timer);
-            uv_close((uv_handle_t *)&at->timer, atimer_close_cb);
+            uv_close((uv_handle_t *)&at->timer, free_owner_cb);
             return;
         }
     }
@@ -645,13 +640,13 @@ static void finish_stop(gn_loop_t *l)
             atimer_t *t = a->timers;
             a->timers = t->next;
             uv_timer_stop(&t->timer);
-            uv_close((uv_handle_t *)&t->timer, atimer_close_cb);
+            uv_close((uv_handle_t *)&t->timer, free_owner_cb);
         }
         while (a->pending) {
             pending_t *p = a->pending;
             a->pending = p->next;
             uv_timer_stop(&p->timer);
-            uv_close((uv_handle_t *)&p->timer, pending_close_cb);
+            uv_close((uv_handle_t *)&p->timer, free_owner_cb);
         }
     }
     free(order);

@@ -2,6 +2,9 @@
 #ifndef GN_NODE_CLI_H
 #define GN_NODE_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Exit codes of every subcommand. */
 enum { GN_EXIT_OK = 0, GN_EXIT_FAIL = 1, GN_EXIT_USAGE = 2 };
 
@@ -16,6 +19,13 @@ int gn_cmd_chain(int argc, char **argv);
 /* Print "ganglion: <what>: <gn_strerror(err)>" to stderr; returns
  * GN_EXIT_FAIL. */
 int gn_cli_fail(const char *what, int err);
+/* Bytes of a command-line argument: 0x-hex unless `text`, else the UTF-8
+ * text itself. *out is malloc'd (NULL on error). */
+int gn_cli_bytes(const char *arg, int text, uint8_t **out, size_t *n);
+struct gn_metadata;
+/* Parse 0x-hex metadata text (a file's or a node's), reporting failures
+ * on stderr as `what`'s. */
+int gn_cli_metadata_hex(const char *what, const char *hex, size_t len, struct gn_metadata *md);
 /* Print "ganglion: <msg>" and a usage hint; returns GN_EXIT_USAGE. */
 int gn_cli_usage(const char *msg);
 

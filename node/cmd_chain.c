@@ -57,15 +57,8 @@ static int fetch_metadata(uv_loop_t *loop, gn_rpc_t *c, uint64_t t, gn_metadata_
     int rc = call_sync(loop, c, "state_getMetadata", NULL, t, &r);
     if (rc < 0)
         return rc;
-    const char *hex = json_string_value(r);
-    size_t n = hex ? strlen(hex) : 0, len;
-    uint8_t *b = malloc(n / 2 + 1);
-    rc = hex && b ? gn_hex_decode(hex, n, b, n / 2 + 1, &len) : GN_EINVAL;
-    if (rc == 0)
-        rc = gn_metadata_parse(md, b, len, NULL, NULL);
-    if (rc < 0)
-        fprintf(stderr, "ganglion: the node's metadata: %s\n", gn_strerror(rc));
-    free(b);
+    rc =
+        gn_cli_metadata_hex("the node's metadata", json_string_value(r), json_string_length(r), md);
     json_decref(r);
     return rc;
 }

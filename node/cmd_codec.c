@@ -92,8 +92,7 @@ int gn_cmd_ss58(int argc, char **argv)
     return gn_cli_usage("ss58: expected 'encode' or 'decode'");
 }
 
-/* Input bytes: 0x-hex unless --text, else the UTF-8 text itself. */
-static int input_bytes(const char *arg, int text, uint8_t **out, size_t *n)
+int gn_cli_bytes(const char *arg, int text, uint8_t **out, size_t *n)
 {
     size_t len = strlen(arg);
     if (text || strncmp(arg, "0x", 2) != 0) {
@@ -142,7 +141,7 @@ int gn_cmd_hash(int argc, char **argv)
 
     uint8_t *in = NULL, *out = NULL;
     size_t n, outn = 0;
-    int rc = input_bytes(input, text, &in, &n), ret = GN_EXIT_FAIL;
+    int rc = gn_cli_bytes(input, text, &in, &n), ret = GN_EXIT_FAIL;
     if (rc < 0) {
         ret = gn_cli_fail("hash: <input>", rc);
         goto done;

@@ -15,6 +15,35 @@
 #define METADATA_MAX (64u << 20)
 
 /* Bytes of a metadata file in any of the three forms. */
+/* Parse metadata bytes; failures named for `what` (a file, "the node"). */
+static int parse_reported(const char *what, const uint8_t *bytes, size_t len, gn_metadata_t *md)
+{
+    uint8_t version = 0;
+    int rc = gn_metadata_parse(md, bytes, len, NULL, &version);
+    if (rc == GN_EUNSUPPORTED)
+        fprintf(stderr, "ganglion: %s: metadata version %u is not supported (14 and 15 are)\n",
+                what, version);
+    else if (rc < 0)
+        fprintf(stderr, "ganglion: %s: not runtime metadata: %s\n", what, gn_strerror(rc));
+    return rc;
+}
+
+int gn_cli_metadata_hex(const char *what, const char *hex, size_t len, gn_metadata_t *md)
+{
+    size_t n;
+    uint8_t *bytes = hex ? malloc(len / 2 + 1) : NULL;
+    int rc = !hex     ? GN_EINVAL
+             : !bytes ? GN_ENOMEM
+                      : gn_hex_decode(hex, len, bytes, len / 2 + 1, &n);
+    if (rc == 0)
+        rc = parse_reported(what, bytes, n, md);
+    else
+        fprintf(stderr, "ganglion: %s: not runtime metadata: %s\n", what, gn_strerror(rc));
+    free(bytes);
+    return rc;
+}
+
+/* Metadata from a file: raw bytes, 0x-hex text, or {"result": "0x…"}. */
 static int read_metadata(const char *path, gn_metadata_t *md)
 {
     if (strncmp(path, "ws://", 5) == 0 || strncmp(path, "wss://", 6) == 0) {
@@ -22,49 +51,26 @@ static int read_metadata(const char *path, gn_metadata_t *md)
                         "is not built yet; save it to a file (state_getMetadata) and pass that\n");
         return GN_EUNSUPPORTED;
     }
-    uint8_t *data, *bytes = NULL;
-    size_t n, len = 0;
+    uint8_t *data;
+    size_t n;
     int rc = gn_fs_read(path, METADATA_MAX, &data, &n);
     if (rc < 0) {
         fprintf(stderr, "ganglion: %s: %s\n", path, gn_strerror(rc));
         return rc;
     }
-    const char *hex = NULL;
-    size_t hexlen = 0;
-    json_t *j = NULL;
     if (n > 0 && data[0] == '{') {
-        j = json_loadb((const char *)data, n, 0, NULL);
+        json_t *j = json_loadb((const char *)data, n, 0, NULL);
         json_t *r = json_object_get(j, "result");
-        hex = json_string_value(r);
-        hexlen = json_string_length(r);
+        rc = gn_cli_metadata_hex(path, json_string_value(r), json_string_length(r), md);
+        json_decref(j);
     } else if (n >= 2 && data[0] == '0' && data[1] == 'x') {
-        hex = (const char *)data;
-        hexlen = n;
-        while (hexlen &&
-               (hex[hexlen - 1] == '\n' || hex[hexlen - 1] == '\r' || hex[hexlen - 1] == ' '))
-            hexlen--;
-    }
-    if (hex) {
-        bytes = malloc(hexlen / 2 + 1);
-        rc = bytes ? gn_hex_decode(hex, hexlen, bytes, hexlen / 2 + 1, &len) : GN_ENOMEM;
-    } else if (j || (n > 0 && data[0] == '{')) {
-        rc = GN_EINVAL;
+        while (n && (data[n - 1] == '\n' || data[n - 1] == '\r' || data[n - 1] == ' '))
+            n--;
+        rc = gn_cli_metadata_hex(path, (const char *)data, n, md);
     } else {
-        bytes = data;
-        len = n;
-        data = NULL;
+        rc = parse_reported(path, data, n, md);
     }
-    json_decref(j);
-    uint8_t version = 0;
-    if (rc == 0)
-        rc = gn_metadata_parse(md, bytes, len, NULL, &version);
-    if (rc == GN_EUNSUPPORTED)
-        fprintf(stderr, "ganglion: %s: metadata version %u is not supported (14 and 15 are)\n",
-                path, version);
-    else if (rc < 0)
-        fprintf(stderr, "ganglion: %s: not runtime metadata: %s\n", path, gn_strerror(rc));
     free(data);
-    free(bytes);
     return rc;
 }
 

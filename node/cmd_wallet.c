@@ -489,20 +489,6 @@ static int cmd_show(const wopts_t *o)
     return GN_EXIT_OK;
 }
 
-/* Message bytes: 0x-hex unless --text, else the text. */
-static int message_bytes(const wopts_t *o, const char *arg, uint8_t **out, size_t *n)
-{
-    size_t len = strlen(arg);
-    *out = malloc(len + 16);
-    if (!*out)
-        return GN_ENOMEM;
-    if (!o->text && strncmp(arg, "0x", 2) == 0)
-        return gn_hex_decode(arg, len, *out, len + 16, n);
-    memcpy(*out, arg, len);
-    *n = len;
-    return 0;
-}
-
 static int cmd_sign(const wopts_t *o)
 {
     if (o->npos != 1)
@@ -514,7 +500,7 @@ static int cmd_sign(const wopts_t *o)
     size_t n;
     int rc, ret = GN_EXIT_FAIL;
     key_paths(o, o->coldkey, &k);
-    if ((rc = message_bytes(o, o->pos[0], &msg, &n)) < 0) {
+    if ((rc = gn_cli_bytes(o->pos[0], o->text, &msg, &n)) < 0) {
         ret = gn_cli_fail("wallet sign: <message>", rc);
         goto done;
     }
@@ -554,7 +540,7 @@ static int cmd_verify(const wopts_t *o)
                  : read_public(o, o->coldkey, pub);
     if (rc < 0)
         return gn_cli_fail(o->ss58 ? "wallet verify: --ss58" : "wallet verify: public key", rc);
-    if ((rc = message_bytes(o, o->pos[0], &msg, &n)) < 0) {
+    if ((rc = gn_cli_bytes(o->pos[0], o->text, &msg, &n)) < 0) {
         ret = gn_cli_fail("wallet verify: <message>", rc);
         goto done;
     }

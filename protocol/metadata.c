@@ -409,8 +409,13 @@ static int check_ids(const gn_metadata_t *md)
         ID_OK(md->signature_type);
         ID_OK(md->extra_type);
     }
-    if (md->version >= 15)
+    if (md->version == 14) /* V15 has no UncheckedExtrinsic type id */
         ID_OK(md->extrinsic_type);
+    if (md->has_outer_enums) {
+        ID_OK(md->call_enum_type);
+        ID_OK(md->event_enum_type);
+        ID_OK(md->error_enum_type);
+    }
     ID_OK(md->runtime_type);
 #undef ID_OK
     return 0;
@@ -534,10 +539,6 @@ static int parse_body(gn_metadata_t *md, parser_t *p)
     if (md->version == 14)
         v14_extrinsic_parts(md);
     TRY(check_ids(md));
-    if (md->has_outer_enums &&
-        (md->call_enum_type >= md->n_types || md->event_enum_type >= md->n_types ||
-         md->error_enum_type >= md->n_types))
-        return GN_ERANGE;
     return build_map(md);
 }
 

@@ -76,24 +76,22 @@ int gn_storage_key_json(const gn_metadata_t *md, const gn_storage_entry_t *e, co
             snprintf(err, cap, "%s.%s takes %u keys, %zu given", e->pallet->name, e->name, nh, n);
         return GN_EINVAL;
     }
-    int rc = write_prefix(e, w);
-    gn_scale_writer_t kw;
-    gn_scale_writer_init(&kw, NULL);
+    gn_arena_t ar;
+    gn_arena_init(&ar, NULL, 4096);
+    gn_value_t *vals = gn_arena_calloc(&ar, n ? n : 1, sizeof(gn_value_t));
+    int rc = vals ? 0 : GN_ENOMEM;
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
         uint32_t type;
         char sub[200] = "";
-        gn_scale_writer_reset(&kw);
         if ((rc = gn_storage_key_type(md, e, i, &type)) < 0)
             break;
-        if ((rc = gn_value_encode_json(md, type, json_array_get(keys, i), &kw, sub, sizeof(sub))) <
-            0) {
-            if (err && cap)
-                snprintf(err, cap, "key %u: %s", i, sub);
-            break;
-        }
-        rc = write_hashed(e->hashers[i], kw.buf, kw.len, w);
+        rc = gn_value_from_json(md, type, json_array_get(keys, i), &ar, &vals[i], sub, sizeof(sub));
+        if (rc < 0 && err && cap)
+            snprintf(err, cap, "key %u: %s", i, sub);
     }
-    gn_scale_writer_free(&kw);
+    if (rc == 0)
+        rc = gn_storage_key(md, e, vals, (uint32_t)n, w);
+    gn_arena_free(&ar);
     return rc;
 }
 
