@@ -22,8 +22,11 @@ struct gn_ws {
     out_msg_t *head, *tail;
     char *rx;
     size_t rx_len, rx_cap;
-    bool open, closing, closed_reported, freed;
+    bool open, closing, closed_reported, freed, tls;
     char url[512];
+    char parse[512]; /* lws_parse_uri's pieces point in here */
+    const char *address, *path;
+    int port;
 };
 
 static void report_close(gn_ws_t *ws, int err)
@@ -99,9 +102,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             lws_callback_on_writable(wsi);
         break;
     }
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: report_close(ws, GN_EIO); break;
+    /* a closed wsi forgets its ws: a later event of it (WSI_DESTROY after
+     * CLOSED) must not touch a connection dialled since */
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        lws_set_opaque_user_data(wsi, NULL);
+        report_close(ws, GN_EIO);
+        break;
     case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_WSI_DESTROY: report_close(ws, ws->closing ? 0 : GN_ECLOSED); break;
+    case LWS_CALLBACK_WSI_DESTROY:
+        lws_set_opaque_user_data(wsi, NULL);
+        report_close(ws, ws->closing ? 0 : GN_ECLOSED);
+        break;
     default: break;
     }
     return 0;
@@ -112,6 +123,28 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* A client connection on the context (the first, or after a close). */
+static int dial(gn_ws_t *ws)
+{
+    char path_buf[300];
+    snprintf(path_buf, sizeof(path_buf), "/%s", ws->path);
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof(ci));
+    ci.context = ws->ctx;
+    ci.address = ws->address;
+    ci.port = ws->port;
+    ci.path = path_buf;
+    ci.host = ws->address;
+    ci.origin = ws->address;
+    ci.ssl_connection = ws->tls ? LCCSCF_USE_SSL : 0;
+    ci.protocol = NULL;
+    ci.opaque_user_data = ws;
+    ci.pwsi = &ws->wsi;
+    if (!lws_client_connect_via_info(&ci))
+        report_close(ws, GN_EIO); /* the error callback may already have reported it */
+    return 0;
+}
+
 int gn_ws_connect(uv_loop_t *loop, const char *url, const gn_ws_callbacks_t *cb, gn_ws_t **out)
 {
     gn_ws_t *ws = calloc(1, sizeof(*ws));
@@ -119,23 +152,21 @@ int gn_ws_connect(uv_loop_t *loop, const char *url, const gn_ws_callbacks_t *cb,
         return GN_ENOMEM;
     ws->cb = *cb;
     snprintf(ws->url, sizeof(ws->url), "%s", url);
-    const char *proto, *address, *path;
-    int port;
-    char parse[512];
-    snprintf(parse, sizeof(parse), "%s", url);
-    if (lws_parse_uri(parse, &proto, &address, &port, &path) != 0 ||
+    const char *proto;
+    snprintf(ws->parse, sizeof(ws->parse), "%s", url);
+    if (lws_parse_uri(ws->parse, &proto, &ws->address, &ws->port, &ws->path) != 0 ||
         (strcmp(proto, "ws") != 0 && strcmp(proto, "wss") != 0)) {
         free(ws);
         return GN_EINVAL;
     }
-    bool tls = strcmp(proto, "wss") == 0;
+    ws->tls = strcmp(proto, "wss") == 0;
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     void *loops[1] = {loop};
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_LIBUV | (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+    info.options = LWS_SERVER_OPTION_LIBUV | (ws->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
     info.foreign_loops = loops;
     info.pcontext = &ws->alive;
     ws->ctx = ws->alive = lws_create_context(&info);
@@ -143,26 +174,25 @@ int gn_ws_connect(uv_loop_t *loop, const char *url, const gn_ws_callbacks_t *cb,
         free(ws);
         return GN_EUNSUPPORTED;
     }
-    char path_buf[300];
-    snprintf(path_buf, sizeof(path_buf), "/%s", path);
-    struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof(ci));
-    ci.context = ws->ctx;
-    ci.address = address;
-    ci.port = port;
-    ci.path = path_buf;
-    ci.host = address;
-    ci.origin = address;
-    ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
-    ci.protocol = NULL;
-    ci.opaque_user_data = ws;
-    ci.pwsi = &ws->wsi;
-    if (!lws_client_connect_via_info(&ci)) {
-        /* the error callback may already have reported it */
-        report_close(ws, GN_EIO);
-    }
+    dial(ws);
     *out = ws;
     return 0;
+}
+
+int gn_ws_redial(gn_ws_t *ws)
+{
+    if (ws->freed || !ws->closed_reported)
+        return GN_EINVAL;
+    while (ws->head) { /* what was queued for the lost connection */
+        out_msg_t *n = ws->head->next;
+        free(ws->head);
+        ws->head = n;
+    }
+    ws->tail = NULL;
+    ws->rx_len = 0;
+    ws->open = ws->closing = ws->closed_reported = false;
+    ws->wsi = NULL;
+    return dial(ws);
 }
 
 int gn_ws_send(gn_ws_t *ws, const char *text, size_t len)

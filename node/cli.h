@@ -2,6 +2,7 @@
 #ifndef GN_NODE_CLI_H
 #define GN_NODE_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,11 @@ struct gn_metadata;
 /* Parse 0x-hex metadata text (a file's or a node's), reporting failures
  * on stderr as `what`'s. */
 int gn_cli_metadata_hex(const char *what, const char *hex, size_t len, struct gn_metadata *md);
+struct gn_sr25519_keypair;
+/* The secret key of a wallet's coldkey or hotkey (NULLs: the SDK's
+ * defaults and BT_WALLET_* variables); failures are reported on stderr. */
+int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey, bool cold,
+                          const char *password_env, struct gn_sr25519_keypair *kp);
 /* Print "ganglion: <msg>" and a usage hint; returns GN_EXIT_USAGE. */
 int gn_cli_usage(const char *msg);
 

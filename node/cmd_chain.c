@@ -1,193 +1,348 @@
-/* ganglion chain head|constant|query: one-shot reads from a node, over the
- * JSON-RPC client (actors/rpc) on a private loop. JSON out. */
+/* ganglion chain ...: one-shot reads and writes through the Substrate
+ * client (actors/chain) on a private loop. JSON on stdout, errors on
+ * stderr, exit 1 on failure. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "cli.h"
+#include "ganglion/chain.h"
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
-#include "ganglion/metadata.h"
 #include "ganglion/rpc.h"
-#include "ganglion/storage_key.h"
-#include "ganglion/value.h"
+#include "ganglion/suri.h"
+
+#define USAGE                                                                                      \
+    "usage: ganglion chain <command> [--subtensor.network NAME | --subtensor.chain_endpoint URL] " \
+    "[--at HASH] [--timeout S] [--chain.cache_dir DIR]\n"                                          \
+    "  head [--finalized]                  the best (or finalized) block\n"                        \
+    "  block [N|HASH]                      a block with its decoded extrinsics\n"                  \
+    "  events [N|HASH]                     a block's events\n"                                     \
+    "  query Pallet Item [key-json...]     a storage value\n"                                      \
+    "  map Pallet Item [key-json...] [--max N] [--page-size N] [--start-key HEX]\n"                \
+    "  constant Pallet Name\n"                                                                     \
+    "  runtime-call Api method [args-json] a runtime API call (V15 types)\n"                       \
+    "  version                             the runtime version and metadata in use\n"              \
+    "  nonce SS58\n"                                                                               \
+    "  submit|fee Pallet call args-json --wallet.name N [--wallet.hotkey H | --coldkey] "          \
+    "[--suri URI] [--wait none|inblock|finalized] [--immortal] [--period N] [--nonce N] [--tip "   \
+    "RAO]"
 
 typedef struct {
     bool done;
     int status;
-    json_t *result; /* a copy */
-    char error[256];
+    json_t *result;
+    char *error;
+    gn_runtime_t *rt;
 } sync_t;
 
-static void sync_cb(int status, const gn_rpc_msg_t *m, void *arg)
+static void sync_cb(int status, json_t *result, const char *error, void *arg)
 {
     sync_t *s = arg;
     s->done = true;
     s->status = status;
-    if (status == 0)
-        s->result = json_deep_copy(m->result);
-    else if (m)
-        snprintf(s->error, sizeof(s->error), "%lld: %s", (long long)m->error_code,
-                 m->error_message);
+    s->result = result;
+    s->error = error ? strdup(error) : NULL;
 }
 
-/* One call, waited for on the loop. */
-static int call_sync(uv_loop_t *loop, gn_rpc_t *c, const char *method, json_t *params,
-                     uint64_t timeout_ms, json_t **result)
+static void sync_rt(int status, gn_runtime_t *rt, const char *error, void *arg)
 {
-    sync_t s = {0};
-    int rc = gn_rpc_call(c, method, params, timeout_ms, sync_cb, &s);
-    json_decref(params);
-    if (rc < 0)
+    sync_t *s = arg;
+    s->done = true;
+    s->status = status;
+    s->rt = rt;
+    s->error = error ? strdup(error) : NULL;
+}
+
+static int wait_for(uv_loop_t *loop, sync_t *s, int rc)
+{
+    if (rc < 0) {
+        fprintf(stderr, "ganglion: chain: %s\n", gn_strerror(rc));
         return rc;
-    while (!s.done)
+    }
+    while (!s->done)
         uv_run(loop, UV_RUN_ONCE);
-    if (s.status == GN_EIO)
-        fprintf(stderr, "ganglion: %s: the node answered %s\n", method, s.error);
-    else if (s.status < 0)
-        fprintf(stderr, "ganglion: %s: %s\n", method, gn_strerror(s.status));
-    *result = s.result;
-    return s.status;
+    if (s->status < 0)
+        fprintf(stderr, "ganglion: %s\n", s->error ? s->error : gn_strerror(s->status));
+    return s->status;
 }
 
-static int fetch_metadata(uv_loop_t *loop, gn_rpc_t *c, uint64_t t, gn_metadata_t *md)
+static void print_json(const json_t *j)
 {
-    json_t *r;
-    int rc = call_sync(loop, c, "state_getMetadata", NULL, t, &r);
-    if (rc < 0)
-        return rc;
-    rc =
-        gn_cli_metadata_hex("the node's metadata", json_string_value(r), json_string_length(r), md);
-    json_decref(r);
+    char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        puts(s);
+    free(s);
+}
+
+static json_t *arg_json(const char *a)
+{
+    json_t *k = json_loads(a, JSON_DECODE_ANY, NULL);
+    return k ? k : json_string(a);
+}
+
+typedef struct {
+    const char *network, *endpoint, *at, *cache_dir, *wait, *suri;
+    const char *wallet_path, *wallet_name, *wallet_hotkey, *password_env, *start_key;
+    uint64_t timeout_ms, max, page_size;
+    long long nonce, period;
+    const char *tip;
+    bool finalized, immortal, coldkey;
+    const char *pos[16];
+    int npos;
+} copts_t;
+
+static int parse(int argc, char **argv, copts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->network = getenv("BT_SUBTENSOR_NETWORK");
+    o->endpoint = getenv("BT_SUBTENSOR_CHAIN_ENDPOINT");
+    o->cache_dir = getenv("GANGLION_CHAIN_CACHE_DIR");
+    o->timeout_ms = 60000;
+    o->nonce = -1;
+    static const struct {
+        const char *flag;
+        size_t off;
+    } valued[] = {
+        {"--subtensor.network", offsetof(copts_t, network)},
+        {"--subtensor.chain_endpoint", offsetof(copts_t, endpoint)},
+        {"--at", offsetof(copts_t, at)},
+        {"--chain.cache_dir", offsetof(copts_t, cache_dir)},
+        {"--wait", offsetof(copts_t, wait)},
+        {"--suri", offsetof(copts_t, suri)},
+        {"--wallet.path", offsetof(copts_t, wallet_path)},
+        {"--wallet.name", offsetof(copts_t, wallet_name)},
+        {"--wallet.hotkey", offsetof(copts_t, wallet_hotkey)},
+        {"--password-env", offsetof(copts_t, password_env)},
+        {"--start-key", offsetof(copts_t, start_key)},
+        {"--tip", offsetof(copts_t, tip)},
+    };
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool done = false;
+        for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]) && !done; k++) {
+            if (!strcmp(a, valued[k].flag)) {
+                if (i + 1 >= argc)
+                    return gn_cli_usage("a flag is missing its value");
+                *(const char **)((char *)o + valued[k].off) = argv[++i];
+                done = true;
+            }
+        }
+        if (done)
+            continue;
+        if ((!strcmp(a, "--timeout") || !strcmp(a, "--max") || !strcmp(a, "--page-size") ||
+             !strcmp(a, "--nonce") || !strcmp(a, "--period")) &&
+            i + 1 < argc) {
+            char *end;
+            double v = strtod(argv[++i], &end);
+            if (*end || v < 0)
+                return gn_cli_usage("a numeric flag needs a non-negative number");
+            if (!strcmp(a, "--timeout"))
+                o->timeout_ms = (uint64_t)(v * 1000);
+            else if (!strcmp(a, "--max"))
+                o->max = (uint64_t)v;
+            else if (!strcmp(a, "--page-size"))
+                o->page_size = (uint64_t)v;
+            else if (!strcmp(a, "--nonce"))
+                o->nonce = (long long)v;
+            else
+                o->period = (long long)v;
+        } else if (!strcmp(a, "--finalized")) {
+            o->finalized = true;
+        } else if (!strcmp(a, "--immortal")) {
+            o->immortal = true;
+        } else if (!strcmp(a, "--coldkey")) {
+            o->coldkey = true;
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "ganglion: chain: unknown flag '%s'\n", a);
+            return GN_EXIT_USAGE;
+        } else if (o->npos < 16) {
+            o->pos[o->npos++] = a;
+        } else {
+            return gn_cli_usage("chain: too many arguments");
+        }
+    }
+    return 0;
+}
+
+/* A block given as a number or a hash → its hash in `out`. */
+static int block_arg(uv_loop_t *loop, gn_chain_t *c, const char *arg, char out[67])
+{
+    if (!arg) {
+        out[0] = '\0';
+        return 0;
+    }
+    if (arg[0] == '0' && arg[1] == 'x') {
+        snprintf(out, 67, "%s", arg);
+        return 0;
+    }
+    char *end;
+    unsigned long long n = strtoull(arg, &end, 10);
+    if (*end || !*arg) {
+        fprintf(stderr, "ganglion: '%s' is neither a block number nor a hash\n", arg);
+        return GN_EINVAL;
+    }
+    sync_t s = {0};
+    int rc = wait_for(loop, &s, gn_chain_block_hash(c, n, sync_cb, &s));
+    if (rc == 0)
+        snprintf(out, 67, "%s", json_string_value(s.result));
+    json_decref(s.result);
+    free(s.error);
     return rc;
 }
 
-static void print_value(const gn_metadata_t *md, uint32_t type, const uint8_t *p, size_t n)
+static int signer(const copts_t *o, gn_sr25519_keypair_t *kp)
 {
-    gn_arena_t ar;
-    gn_value_t v;
-    gn_arena_init(&ar, NULL, 0);
-    int rc = gn_value_decode_all(md, type, p, n, &ar, &v);
-    if (rc < 0) {
-        fprintf(stderr, "ganglion: decode: %s\n", gn_strerror(rc));
-    } else {
-        gn_json_opts_t o = {GN_JSON_SS58_PREFIX, gn_metadata_ss58_prefix(md)};
-        json_t *j = gn_value_to_json(md, &v, &o);
-        char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(j);
+    if (o->suri) {
+        uint8_t rnd[32], mini[32];
+        bool has_mini;
+        randombytes_buf(rnd, sizeof(rnd));
+        int rc = gn_suri_keypair(o->suri, strlen(o->suri), rnd, kp, mini, &has_mini);
+        sodium_memzero(mini, sizeof(mini));
+        if (rc < 0)
+            fprintf(stderr, "ganglion: --suri: %s\n", gn_strerror(rc));
+        return rc;
     }
-    gn_arena_free(&ar);
+    /* the SDK signs transfers and registrations with the coldkey; a hotkey
+     * given explicitly (and no --coldkey) signs instead */
+    bool cold = o->coldkey || !o->wallet_hotkey;
+    return gn_cli_wallet_keypair(o->wallet_path, o->wallet_name, o->wallet_hotkey, cold,
+                                 o->password_env, kp);
+}
+
+static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
+{
+    const char *cmd = o->pos[0];
+    int n = o->npos;
+    sync_t s = {0};
+    int rc;
+    char at[67];
+    if (!strcmp(cmd, "head") && n == 1) {
+        rc = wait_for(loop, &s, gn_chain_head(c, o->finalized, sync_cb, &s));
+    } else if ((!strcmp(cmd, "block") || !strcmp(cmd, "events")) && n <= 2) {
+        if ((rc = block_arg(loop, c, n == 2 ? o->pos[1] : o->at, at)) < 0)
+            return rc;
+        const char *h = at[0] ? at : NULL;
+        rc = wait_for(loop, &s,
+                      !strcmp(cmd, "block") ? gn_chain_block(c, h, sync_cb, &s)
+                                            : gn_chain_events(c, h, sync_cb, &s));
+    } else if ((!strcmp(cmd, "query") || !strcmp(cmd, "map")) && n >= 3) {
+        json_t *keys = json_array();
+        for (int i = 3; i < n; i++)
+            json_array_append_new(keys, arg_json(o->pos[i]));
+        if (!strcmp(cmd, "query")) {
+            rc = gn_chain_query(c, o->pos[1], o->pos[2], keys, o->at, sync_cb, &s);
+        } else {
+            gn_query_map_opts_t mo = {(uint32_t)o->page_size, o->max, o->start_key};
+            rc = gn_chain_query_map(c, o->pos[1], o->pos[2], keys, &mo, o->at, sync_cb, &s);
+        }
+        json_decref(keys);
+        rc = wait_for(loop, &s, rc);
+    } else if (!strcmp(cmd, "constant") && n == 3) {
+        rc = wait_for(loop, &s, gn_chain_constant(c, o->pos[1], o->pos[2], sync_cb, &s));
+    } else if (!strcmp(cmd, "runtime-call") && (n == 3 || n == 4)) {
+        json_t *args = n == 4 ? json_loads(o->pos[3], JSON_DECODE_ANY, NULL) : json_array();
+        if (!args || (!json_is_array(args) && !json_is_object(args))) {
+            json_decref(args);
+            return gn_cli_usage("runtime-call: args-json is a JSON array or object");
+        }
+        rc = gn_chain_runtime_call(c, o->pos[1], o->pos[2], args, o->at, sync_cb, &s);
+        json_decref(args);
+        rc = wait_for(loop, &s, rc);
+    } else if (!strcmp(cmd, "version") && n == 1) {
+        rc = wait_for(loop, &s, gn_chain_runtime(c, o->at, sync_rt, &s));
+        if (rc == 0) {
+            s.result = json_pack(
+                "{s:s,s:I,s:I,s:i,s:i,s:I,s:I,s:b}", "spec_name", s.rt->spec_name, "spec_version",
+                (json_int_t)s.rt->spec_version, "transaction_version", (json_int_t)s.rt->tx_version,
+                "metadata_version", s.rt->md.version, "ss58_prefix", s.rt->ss58_prefix, "pallets",
+                (json_int_t)s.rt->md.n_pallets, "types", (json_int_t)s.rt->md.n_types, "from_cache",
+                s.rt->from_disk);
+            gn_runtime_unref(s.rt);
+        }
+    } else if (!strcmp(cmd, "nonce") && n == 2) {
+        rc = wait_for(loop, &s, gn_chain_nonce(c, o->pos[1], sync_cb, &s));
+    } else if ((!strcmp(cmd, "submit") || !strcmp(cmd, "fee")) && (n == 3 || n == 4)) {
+        json_t *args = n == 4 ? json_loads(o->pos[3], 0, NULL) : json_object();
+        if (!args)
+            return gn_cli_usage("submit: args-json is a JSON object (or array) of the call's "
+                                "fields");
+        gn_submit_opts_t so = {.immortal = o->immortal,
+                               .period = (uint64_t)o->period,
+                               .nonce = o->nonce,
+                               .wait = GN_WAIT_IN_BLOCK};
+        if (o->wait && !strcmp(o->wait, "none"))
+            so.wait = GN_WAIT_NONE;
+        else if (o->wait && !strcmp(o->wait, "finalized"))
+            so.wait = GN_WAIT_FINALIZED;
+        else if (o->wait && strcmp(o->wait, "inblock") && strcmp(o->wait, "in_block")) {
+            json_decref(args);
+            return gn_cli_usage("--wait is none, inblock or finalized");
+        }
+        if (o->tip) {
+            char *end;
+            unsigned long long t = strtoull(o->tip, &end, 10);
+            if (*end) {
+                json_decref(args);
+                return gn_cli_usage("--tip is an amount in rao");
+            }
+            so.tip = t;
+        }
+        gn_sr25519_keypair_t kp;
+        if ((rc = signer(o, &kp)) < 0) {
+            json_decref(args);
+            return rc;
+        }
+        rc = !strcmp(cmd, "fee")
+                 ? gn_chain_fee(c, o->pos[1], o->pos[2], args, &kp, sync_cb, &s)
+                 : gn_chain_submit(c, o->pos[1], o->pos[2], args, &kp, &so, sync_cb, &s);
+        gn_sr25519_wipe(&kp);
+        json_decref(args);
+        rc = wait_for(loop, &s, rc);
+        /* a receipt of a failed dispatch is printed, and the exit says so */
+        if (rc == 0 && json_is_false(json_object_get(s.result, "success"))) {
+            print_json(s.result);
+            json_decref(s.result);
+            free(s.error);
+            return GN_EREJECTED;
+        }
+    } else {
+        return gn_cli_usage(USAGE);
+    }
+    if (rc == 0)
+        print_json(s.result);
+    json_decref(s.result);
+    free(s.error);
+    return rc;
 }
 
 int gn_cmd_chain(int argc, char **argv)
 {
-    const char *network = getenv("BT_SUBTENSOR_NETWORK"), *endpoint = NULL, *at = NULL;
-    uint64_t timeout_ms = 60000;
-    char *pos[8];
-    int npos = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--subtensor.network") && i + 1 < argc)
-            network = argv[++i];
-        else if (!strcmp(argv[i], "--subtensor.chain_endpoint") && i + 1 < argc)
-            endpoint = argv[++i];
-        else if (!strcmp(argv[i], "--at") && i + 1 < argc)
-            at = argv[++i];
-        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-            timeout_ms = (uint64_t)(atof(argv[++i]) * 1000);
-        else if (argv[i][0] == '-' && argv[i][1] == '-')
-            return gn_cli_usage("chain: unknown flag");
-        else if (npos < 8)
-            pos[npos++] = argv[i];
-    }
-    if (npos < 1)
-        return gn_cli_usage("usage: ganglion chain head | constant Pallet Name | query Pallet "
-                            "Item [key-json...] [--at HASH] [--subtensor.network NAME | "
-                            "--subtensor.chain_endpoint URL] [--timeout S]");
-    const char *url = endpoint ? endpoint : gn_rpc_network_url(network);
+    copts_t o;
+    int rc = parse(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    if (o.npos < 1)
+        return gn_cli_usage(USAGE);
+    gn_chain_opts_t co = {
+        .url = o.endpoint ? o.endpoint : gn_rpc_network_url(o.network),
+        .cache_dir = o.cache_dir,
+        .timeout_ms = o.timeout_ms,
+        .no_reconnect = true, /* one-shot: a lost connection is an error, not a wait */
+    };
     uv_loop_t loop;
     uv_loop_init(&loop);
-    gn_rpc_t *c;
-    int ret = GN_EXIT_FAIL, rc = gn_rpc_open(&loop, url, &c);
-    if (rc < 0) {
+    gn_chain_t *c;
+    if ((rc = gn_chain_open(&loop, &co, &c)) < 0) {
         uv_loop_close(&loop);
-        return gn_cli_fail(url, rc);
+        return gn_cli_fail(co.url, rc);
     }
-    json_t *r = NULL;
-    gn_metadata_t md;
-    memset(&md, 0, sizeof(md));
-    if (!strcmp(pos[0], "head") && npos == 1) {
-        if (call_sync(&loop, c, "chain_getHeader", NULL, timeout_ms, &r) == 0) {
-            char *s = json_dumps(r, JSON_COMPACT);
-            puts(s);
-            free(s);
-            ret = GN_EXIT_OK;
-        }
-    } else if (!strcmp(pos[0], "constant") && npos == 3) {
-        if (fetch_metadata(&loop, c, timeout_ms, &md) == 0) {
-            const gn_constant_t *k = gn_metadata_constant(&md, pos[1], pos[2]);
-            if (!k) {
-                fprintf(stderr, "ganglion: no constant %s.%s\n", pos[1], pos[2]);
-            } else {
-                print_value(&md, k->type, k->value, k->value_len);
-                ret = GN_EXIT_OK;
-            }
-        }
-    } else if (!strcmp(pos[0], "query") && npos >= 3) {
-        const gn_storage_entry_t *e;
-        if (fetch_metadata(&loop, c, timeout_ms, &md) == 0 &&
-            (e = gn_metadata_storage(&md, pos[1], pos[2])) != NULL) {
-            json_t *keys = json_array();
-            char err[256] = "";
-            for (int i = 3; i < npos; i++) {
-                json_t *k = json_loads(pos[i], JSON_DECODE_ANY, NULL);
-                json_array_append_new(keys, k ? k : json_string(pos[i]));
-            }
-            gn_scale_writer_t w;
-            gn_scale_writer_init(&w, NULL);
-            rc = gn_storage_key_json(&md, e, keys, &w, err, sizeof(err));
-            json_decref(keys);
-            if (rc < 0) {
-                fprintf(stderr, "ganglion: %s.%s: %s\n", pos[1], pos[2], err);
-            } else {
-                char *hex = malloc(2 * w.len + 3);
-                gn_hex_encode(w.buf, w.len, 1, hex, 2 * w.len + 3);
-                json_t *params = at ? json_pack("[s,s]", hex, at) : json_pack("[s]", hex);
-                free(hex);
-                if (call_sync(&loop, c, "state_getStorage", params, timeout_ms, &r) == 0) {
-                    const char *vh = json_string_value(r);
-                    if (!vh) { /* absent: the default, or null for Optional entries */
-                        if (e->modifier == GN_STORAGE_DEFAULT)
-                            print_value(&md, e->value_type, e->default_value, e->default_len);
-                        else
-                            puts("null");
-                        ret = GN_EXIT_OK;
-                    } else {
-                        size_t n = strlen(vh), len;
-                        uint8_t *b = malloc(n / 2 + 1);
-                        if (gn_hex_decode(vh, n, b, n / 2 + 1, &len) == 0) {
-                            print_value(&md, e->value_type, b, len);
-                            ret = GN_EXIT_OK;
-                        }
-                        free(b);
-                    }
-                }
-            }
-            gn_scale_writer_free(&w);
-        } else if (md.n_types) {
-            fprintf(stderr, "ganglion: no storage item %s.%s\n", pos[1], pos[2]);
-        }
-    } else {
-        ret = gn_cli_usage("chain: head | constant Pallet Name | query Pallet Item [keys...]");
-    }
-    json_decref(r);
-    gn_metadata_free(&md);
-    gn_rpc_close(c);
+    rc = run(&loop, c, &o);
+    gn_chain_close(c);
     uv_run(&loop, UV_RUN_DEFAULT);
-    gn_rpc_release(c);
+    gn_chain_release(c);
     uv_loop_close(&loop);
-    return ret;
+    return rc == GN_EXIT_USAGE ? GN_EXIT_USAGE : rc < 0 ? GN_EXIT_FAIL : GN_EXIT_OK;
 }

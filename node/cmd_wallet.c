@@ -600,3 +600,30 @@ int gn_cmd_wallet(int argc, char **argv)
     fprintf(stderr, "ganglion: wallet: unknown subcommand '%s'\n", sub);
     return GN_EXIT_USAGE;
 }
+
+int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey, bool cold,
+                          const char *password_env, gn_sr25519_keypair_t *kp)
+{
+    wopts_t o;
+    keypaths_t k;
+    gn_keyfile_t kf;
+    memset(&o, 0, sizeof(o));
+    o.path = path ? path : env_or("BT_WALLET_PATH", "~/.bittensor/wallets");
+    o.name = name ? name : env_or("BT_WALLET_NAME", "default");
+    o.hotkey = hotkey ? hotkey : env_or("BT_WALLET_HOTKEY", "default");
+    o.password_env = password_env;
+    int rc = key_paths(&o, cold, &k);
+    if (rc < 0) {
+        fail_path("wallet path", o.path, rc);
+        return rc;
+    }
+    if ((rc = read_keyfile(&o, k.key, &kf, NULL)) < 0) {
+        fail_path("reading", k.key, rc);
+        return rc;
+    }
+    rc = gn_keyfile_keypair(&kf, kp);
+    gn_keyfile_wipe(&kf);
+    if (rc < 0)
+        fail_path("no secret key in", k.key, rc);
+    return rc;
+}

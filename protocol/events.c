@@ -83,8 +83,14 @@ int gn_dispatch_error(const gn_metadata_t *md, const gn_value_t *err, gn_dispatc
     if (err->kind != GN_VALUE_VARIANT)
         return GN_EINVAL;
     out->kind = out->name = err->u.var.variant->name;
-    if (strcmp(out->kind, "Module") != 0)
+    if (strcmp(out->kind, "Module") != 0) {
+        /* Token(FundsUnavailable), Arithmetic(Underflow)...: the inner name */
+        if (err->u.var.n == 1 && err->u.var.fields[0].kind == GN_VALUE_VARIANT) {
+            out->name = err->u.var.fields[0].u.var.variant->name;
+            out->docs = err->u.var.fields[0].u.var.variant->docs;
+        }
         return 0;
+    }
     /* Module(ModuleError { index: u8, error: [u8; 4] }) (older: error: u8) */
     if (err->u.var.n != 1)
         return GN_EUNSUPPORTED;

@@ -895,6 +895,13 @@ static int from_json(jctx_t *c, uint32_t type, const json_t *j, gn_value_t *out,
             payload = j;
         } else if (json_is_string(j)) {
             v = variant_named(t, json_string_value(j));
+            /* MultiAddress takes a bare address as its Id, as polkadot-js
+             * and the Python SDK do */
+            const gn_variant_t *id = v ? NULL : gn_type_variant_by_name(t, "Id");
+            if (id && id->n_fields == 1 && !strcmp(gn_type_name(t), "MultiAddress")) {
+                v = id;
+                payload = j;
+            }
             if (!v)
                 return jfail(c, GN_EINVAL, "unknown variant '%s'", json_string_value(j));
         } else if (json_is_object(j) && json_object_size(j) == 1) {

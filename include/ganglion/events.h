@@ -35,7 +35,7 @@ int gn_events_decode(const gn_metadata_t *md, const uint8_t *bytes, size_t len, 
 typedef struct gn_dispatch_error {
     const char *kind;   /* the DispatchError variant: "Module", "BadOrigin", ... */
     const char *pallet; /* Module errors: the pallet's name */
-    const char *name;   /* Module errors: the error's name; else the kind */
+    const char *name;   /* Module errors: the error's name; Token(X)...: X; else the kind */
     gn_docs_t docs;
 } gn_dispatch_error_t;
 

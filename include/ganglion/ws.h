@@ -24,6 +24,11 @@ typedef struct gn_ws_callbacks {
 int gn_ws_connect(uv_loop_t *loop, const char *url, const gn_ws_callbacks_t *cb, gn_ws_t **out);
 /* Queue a text message (copied). */
 int gn_ws_send(gn_ws_t *ws, const char *text, size_t len);
+/* Connect again after on_close, on the same libwebsockets context (a new
+ * context per reconnect would need the old one's two-step teardown to
+ * finish first: lws closes its fds late, after they may have been reused).
+ * Messages queued for the lost connection are dropped. */
+int gn_ws_redial(gn_ws_t *ws);
 /* Close; on_close follows. */
 void gn_ws_close(gn_ws_t *ws);
 /* Teardown in two steps, as libwebsockets needs on a loop it does not own:

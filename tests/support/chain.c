@@ -7,7 +7,7 @@
 
 #define CHAIN GN_SOURCE_DIR "/build/chain"
 
-void gn_test_chain_start(char *url, size_t cap, int *port)
+static void skip_unless_installed(void)
 {
     struct stat st;
     if (stat(CHAIN "/node_modules/@acala-network/chopsticks", &st) != 0) {
@@ -17,16 +17,15 @@ void gn_test_chain_start(char *url, size_t cap, int *port)
                 criterion_current_test->name);
         cr_skip_test("the local chain is not installed at " CHAIN);
     }
-    FILE *p = popen("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); "
-                    "print(s.getsockname()[1])'",
-                    "r");
-    cr_assert_not_null(p);
-    cr_assert_eq(fscanf(p, "%d", port), 1);
-    pclose(p);
+}
+
+void gn_test_chain_start_on(int port, char *url, size_t cap)
+{
+    skip_unless_installed();
     char cmd[1024];
     snprintf(cmd, sizeof(cmd),
-             "CHAIN_RUN_DIR=" CHAIN "/run " CHAIN "/start.sh %d 2>/dev/null | tail -n 1", *port);
-    p = popen(cmd, "r");
+             "CHAIN_RUN_DIR=" CHAIN "/run " CHAIN "/start.sh %d 2>/dev/null | tail -n 1", port);
+    FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     char line[256] = "";
     cr_assert_not_null(fgets(line, sizeof(line), p));
@@ -34,6 +33,18 @@ void gn_test_chain_start(char *url, size_t cap, int *port)
     line[strcspn(line, "\n")] = '\0';
     cr_assert(strncmp(line, "ws://", 5) == 0, "start.sh said: %s", line);
     snprintf(url, cap, "%s", line);
+}
+
+void gn_test_chain_start(char *url, size_t cap, int *port)
+{
+    skip_unless_installed();
+    FILE *p = popen("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); "
+                    "print(s.getsockname()[1])'",
+                    "r");
+    cr_assert_not_null(p);
+    cr_assert_eq(fscanf(p, "%d", port), 1);
+    pclose(p);
+    gn_test_chain_start_on(*port, url, cap);
 }
 
 void gn_test_chain_stop(int port)

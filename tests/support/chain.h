@@ -8,6 +8,9 @@
 /* Start it; *url gets ws://127.0.0.1:PORT. Skips the test with a message
  * when the chain is not installed. */
 void gn_test_chain_start(char *url, size_t cap, int *port);
+/* The same on a given port (to restart a stopped chain where its clients
+ * look for it: its state starts afresh). */
+void gn_test_chain_start_on(int port, char *url, size_t cap);
 void gn_test_chain_stop(int port);
 
 #endif
