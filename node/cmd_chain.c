@@ -26,7 +26,7 @@
     "  runtime-call Api method [args-json] a runtime API call (V15 types)\n"                       \
     "  version                             the runtime version and metadata in use\n"              \
     "  nonce SS58\n"                                                                               \
-    "  submit|fee Pallet call args-json --wallet.name N [--wallet.hotkey H | --coldkey] "          \
+    "  submit|fee Pallet call args-json|@file --wallet.name N [--wallet.hotkey H | --coldkey] "    \
     "[--suri URI] [--wait none|inblock|finalized] [--immortal] [--period N] [--nonce N] [--tip "   \
     "RAO]"
 
@@ -75,6 +75,15 @@ static void print_json(const json_t *j)
     if (s)
         puts(s);
     free(s);
+}
+
+/* JSON from an argument, or from a file named after '@' (large calls:
+ * a runtime's code does not fit on a command line). */
+static json_t *load_json(const char *a, size_t flags)
+{
+    if (a[0] == '@')
+        return json_load_file(a + 1, flags, NULL);
+    return json_loads(a, flags, NULL);
 }
 
 static json_t *arg_json(const char *a)
@@ -243,7 +252,7 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
     } else if (!strcmp(cmd, "constant") && n == 3) {
         rc = wait_for(loop, &s, gn_chain_constant(c, o->pos[1], o->pos[2], sync_cb, &s));
     } else if (!strcmp(cmd, "runtime-call") && (n == 3 || n == 4)) {
-        json_t *args = n == 4 ? json_loads(o->pos[3], JSON_DECODE_ANY, NULL) : json_array();
+        json_t *args = n == 4 ? load_json(o->pos[3], JSON_DECODE_ANY) : json_array();
         if (!args || (!json_is_array(args) && !json_is_object(args))) {
             json_decref(args);
             return gn_cli_usage("runtime-call: args-json is a JSON array or object");
@@ -265,7 +274,7 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
     } else if (!strcmp(cmd, "nonce") && n == 2) {
         rc = wait_for(loop, &s, gn_chain_nonce(c, o->pos[1], sync_cb, &s));
     } else if ((!strcmp(cmd, "submit") || !strcmp(cmd, "fee")) && (n == 3 || n == 4)) {
-        json_t *args = n == 4 ? json_loads(o->pos[3], 0, NULL) : json_object();
+        json_t *args = n == 4 ? load_json(o->pos[3], 0) : json_object();
         if (!args)
             return gn_cli_usage("submit: args-json is a JSON object (or array) of the call's "
                                 "fields");

@@ -12,6 +12,7 @@
 
 #include "ganglion/chain.h"
 #include "ganglion/error.h"
+#include "ganglion/hex.h"
 #include "ganglion/ss58.h"
 #include "ganglion/suri.h"
 #include "support/chain.h"
@@ -657,5 +658,92 @@ Test(chain, heads_and_chain_restart, .timeout = 300)
     cr_assert_geq(st.reconnects, 1);
     cr_assert_eq(gn_chain_unsubscribe(f.c, handle), 0);
     cr_assert_eq(h.ended, 1);
+    fx_close(&f, true);
+}
+
+/* A runtime upgrade mid-run (sudo set_code to the spec-300 runtime): the
+ * client decodes each block with its own runtime. */
+Test(chain, runtime_upgrade_swaps_metadata_at_its_block, .timeout = 300)
+{
+    fx_t f;
+    fx_open(&f, NULL);
+    FILE *w = fopen(GN_SOURCE_DIR "/build/chain/subtensor-spec300-babe-npos.wasm", "rb");
+    if (!w) {
+        fx_close(&f, true);
+        cr_skip_test("no spec-300 runtime in build/chain");
+    }
+    static uint8_t code[4 << 20];
+    size_t n = fread(code, 1, sizeof(code), w);
+    fclose(w);
+    cr_assert(n > 1000 && n < sizeof(code));
+    char *hex = malloc(2 * n + 3);
+    cr_assert_eq(gn_hex_encode(code, n, 1, hex, 2 * n + 3), 0);
+    res_t r = {0};
+    json_t *before = ok(&f.loop, &r, gn_chain_head(f.c, false, res_cb, &r));
+    rt_wait_t w0 = {0};
+    cr_assert_eq(gn_chain_runtime(f.c, NULL, rt_cb, &w0), 0);
+    while (!w0.done)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    cr_assert_eq(w0.rt->spec_version, 293);
+    uint32_t old_pallets = w0.rt->md.n_pallets;
+    gn_runtime_unref(w0.rt);
+
+    gn_sr25519_keypair_t alice;
+    keypair("//Alice", &alice);
+    json_t *args =
+        json_pack("{s:{s:{s:{s:s}}}}", "call", "System", "set_code_without_checks", "code", hex);
+    free(hex);
+    gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
+    memset(&r, 0, sizeof(r));
+    json_t *rc =
+        ok(&f.loop, &r, gn_chain_submit(f.c, "Sudo", "sudo", args, &alice, &so, res_cb, &r));
+    json_decref(args);
+    gn_sr25519_wipe(&alice);
+    cr_assert(json_is_true(json_object_get(rc, "success")));
+    bool updated = false;
+    json_t *e;
+    size_t i;
+    json_array_foreach (json_object_get(rc, "events"), i, e)
+        updated |= !strcmp(json_string_value(json_object_get(e, "event")), "CodeUpdated");
+    cr_assert(updated, "System.CodeUpdated in the receipt");
+    const char *old_hash = json_string_value(json_object_get(before, "hash"));
+    const char *new_hash = json_string_value(json_object_get(rc, "block_hash"));
+
+    /* each block's own runtime */
+    rt_wait_t a = {0}, b = {0};
+    cr_assert_eq(gn_chain_runtime(f.c, old_hash, rt_cb, &a), 0);
+    cr_assert_eq(gn_chain_runtime(f.c, new_hash, rt_cb, &b), 0);
+    while (!a.done || !b.done)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    cr_assert_eq(a.status, 0);
+    cr_assert_eq(b.status, 0);
+    cr_assert_eq(a.rt->spec_version, 293);
+    cr_assert_eq(b.rt->spec_version, 300);
+    cr_assert_eq(a.rt->md.n_pallets, old_pallets);
+    cr_assert_neq(b.rt->md.n_pallets, old_pallets, "the new runtime's metadata");
+    fprintf(stderr, "chain: upgrade at block %lld: %u pallets (spec 293) -> %u (spec 300)\n",
+            (long long)json_integer_value(json_object_get(rc, "block_number")), a.rt->md.n_pallets,
+            b.rt->md.n_pallets);
+    gn_runtime_unref(a.rt);
+    gn_runtime_unref(b.rt);
+    /* the best block's runtime follows (the version subscription) */
+    gn_chain_stats_t st;
+    uint64_t t0 = uv_hrtime();
+    do {
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+        gn_chain_stats(f.c, &st);
+    } while (st.runtime_upgrades < 1 && uv_hrtime() - t0 < 30ull * 1000000000);
+    cr_assert_eq(st.runtime_upgrades, 1);
+    memset(&r, 0, sizeof(r));
+    json_t *ver = ok(&f.loop, &r, gn_chain_constant(f.c, "System", "Version", res_cb, &r));
+    cr_assert_eq(json_integer_value(json_object_get(ver, "spec_version")), 300);
+    /* events of both blocks decode, each with its runtime */
+    memset(&r, 0, sizeof(r));
+    json_decref(ok(&f.loop, &r, gn_chain_events(f.c, old_hash, res_cb, &r)));
+    memset(&r, 0, sizeof(r));
+    json_decref(ok(&f.loop, &r, gn_chain_events(f.c, new_hash, res_cb, &r)));
+    json_decref(ver);
+    json_decref(rc);
+    json_decref(before);
     fx_close(&f, true);
 }
