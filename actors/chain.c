@@ -134,6 +134,8 @@ struct gn_chain {
     } nonces[NONCE_CACHE];
     unsigned nonce_next;
     op_t *ops;
+    void *storage_subs; /* storage_sub_t list (defined with them, below) */
+    uint64_t next_storage_sub;
     gn_chain_stats_t stats;
 };
 
@@ -2355,8 +2357,12 @@ int gn_chain_subscribe_heads(gn_chain_t *c, bool finalized, gn_chain_head_cb cb,
     return rc;
 }
 
+static int unsubscribe_storage(gn_chain_t *c, uint64_t handle);
+
 int gn_chain_unsubscribe(gn_chain_t *c, uint64_t handle)
 {
+    if (handle & (1ull << 63))
+        return unsubscribe_storage(c, handle);
     return gn_rpc_unsubscribe(c->rpc, handle);
 }
 
@@ -2383,4 +2389,138 @@ int gn_chain_rpc(gn_chain_t *c, const char *method, const json_t *params, gn_cha
     op->name = strdup(method);
     op_rpc(op, method, params ? json_deep_copy(params) : json_array(), got_raw);
     return 0;
+}
+
+/* ---- storage subscriptions: the key needs the runtime first, so the
+ * handle is ours (high bit set) and maps to the RPC one once made ---- */
+
+#define STORAGE_HANDLE (1ull << 63)
+
+typedef struct storage_sub {
+    uint64_t id, rpc_handle;
+    gn_chain_t *c;
+    gn_runtime_t *rt;
+    const gn_storage_entry_t *entry;
+    gn_chain_head_cb cb;
+    void *arg;
+    bool cancelled, subscribed;
+    struct storage_sub *next;
+} storage_sub_t;
+
+static void ssub_unlink_free(storage_sub_t *s)
+{
+    gn_chain_t *c = s->c;
+    for (storage_sub_t **p = (storage_sub_t **)&c->storage_subs; *p; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    }
+    gn_runtime_unref(s->rt);
+    free(s);
+}
+
+static void storage_notice(int status, const json_t *result, void *arg)
+{
+    storage_sub_t *s = arg;
+    if (status == GN_EGAP) {
+        s->cb(GN_EGAP, NULL, s->arg);
+        return;
+    }
+    if (status < 0) {
+        s->cb(status, NULL, s->arg);
+        ssub_unlink_free(s);
+        return;
+    }
+    json_t *changes = json_object_get(result, "changes");
+    for (size_t i = 0; i < json_array_size(changes); i++) {
+        char err[256];
+        int st;
+        json_t *v = value_json(s->rt, s->entry, json_array_get(json_array_get(changes, i), 1), err,
+                               sizeof(err), &st);
+        if (!v)
+            continue;
+        json_t *j = json_pack("{s:O,s:o}", "block", json_object_get(result, "block"), "value", v);
+        s->cb(0, j, s->arg);
+        json_decref(j);
+    }
+}
+
+static void ssub_done(int status, json_t *result, const char *error, void *arg)
+{
+    (void)error;
+    storage_sub_t *s = arg;
+    json_decref(result);
+    if (status < 0 && !s->subscribed) { /* never made: the end */
+        if (!s->cancelled)
+            s->cb(status, NULL, s->arg);
+        ssub_unlink_free(s);
+    }
+}
+
+static void ssub_rt(op_t *op)
+{
+    storage_sub_t *s = op->arg;
+    if (s->cancelled) {
+        op_finish(op, GN_ECLOSED, NULL, "unsubscribed");
+        return;
+    }
+    const gn_storage_entry_t *e = find_entry(op, op->pallet, op->item);
+    if (!e)
+        return;
+    char *key = entry_key(op, e, op->args);
+    if (!key)
+        return;
+    s->rt = gn_runtime_ref(op->rt);
+    s->entry = e;
+    json_t *p = json_pack("[[s]]", key);
+    free(key);
+    int rc = gn_rpc_subscribe(op->c->rpc, "state_subscribeStorage", p, "state_unsubscribeStorage",
+                              op->c->timeout, storage_notice, s, &s->rpc_handle);
+    json_decref(p);
+    if (rc == 0)
+        s->subscribed = true;
+    op_finish(op, rc, NULL, "state_subscribeStorage: %s", gn_strerror(rc));
+}
+
+int gn_chain_subscribe_storage(gn_chain_t *c, const char *pallet, const char *item,
+                               const json_t *keys, gn_chain_head_cb cb, void *arg, uint64_t *handle)
+{
+    if (c->closed)
+        return GN_ECLOSED;
+    if (!pallet || !item || (keys && !json_is_array(keys)))
+        return GN_EINVAL;
+    storage_sub_t *s = calloc(1, sizeof(*s));
+    op_t *op = s ? op_new(c, ssub_done, s, NULL) : NULL;
+    if (!op) {
+        free(s);
+        return GN_ENOMEM;
+    }
+    s->c = c;
+    s->cb = cb;
+    s->arg = arg;
+    s->id = STORAGE_HANDLE | ++c->next_storage_sub;
+    s->next = c->storage_subs;
+    c->storage_subs = s;
+    op->pallet = strdup(pallet);
+    op->item = strdup(item);
+    op->args = keys ? json_deep_copy(keys) : NULL;
+    if (handle)
+        *handle = s->id;
+    with_runtime(op, ssub_rt);
+    return 0;
+}
+
+static int unsubscribe_storage(gn_chain_t *c, uint64_t handle)
+{
+    for (storage_sub_t *s = c->storage_subs; s; s = s->next) {
+        if (s->id != handle)
+            continue;
+        if (s->subscribed)
+            return gn_rpc_unsubscribe(c->rpc, s->rpc_handle); /* its last callback frees it */
+        s->cancelled = true; /* still resolving: ends when it does */
+        s->cb(GN_ECLOSED, NULL, s->arg);
+        return 0;
+    }
+    return GN_ENOENT;
 }

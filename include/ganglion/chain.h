@@ -150,6 +150,13 @@ int gn_chain_sign(gn_chain_t *c, const char *pallet, const char *call, const jso
 typedef void (*gn_chain_head_cb)(int status, const json_t *head, void *arg);
 int gn_chain_subscribe_heads(gn_chain_t *c, bool finalized, gn_chain_head_cb cb, void *arg,
                              uint64_t *handle);
+/* A storage value's changes: cb gets {"block", "value"} (decoded as the
+ * item's value, with the runtime current when subscribing), GN_EGAP after a
+ * reconnect, and a final negative status. */
+int gn_chain_subscribe_storage(gn_chain_t *c, const char *pallet, const char *item,
+                               const json_t *keys, gn_chain_head_cb cb, void *arg,
+                               uint64_t *handle);
+/* Ends a head or storage subscription (its callback's last call comes at once). */
 int gn_chain_unsubscribe(gn_chain_t *c, uint64_t handle);
 
 /* Counters for metrics and tests. */

@@ -375,6 +375,22 @@ Test(chain, subtensor_double_map_and_runtime_api, .timeout = 300)
     fx_close(&f, true);
 }
 
+typedef struct {
+    int values, ended;
+    long long last_free;
+} watch_t;
+
+static void on_value(int status, const json_t *v, void *arg)
+{
+    watch_t *w = arg;
+    if (status == 0) {
+        w->values++;
+        w->last_free = free_of(json_object_get(v, "value"));
+    } else if (status != GN_EGAP) {
+        w->ended++;
+    }
+}
+
 Test(chain, transfer_receipts_and_rejections, .timeout = 300)
 {
     fx_t f;
@@ -383,6 +399,12 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     keypair("//Bob", &bob);
     json_t *b0 = query(&f, "System", "Account", json_pack("[s]", BOB));
     json_t *d0 = query(&f, "System", "Account", json_pack("[s]", DAVE));
+    /* Dave's account watched through a storage subscription */
+    watch_t dw = {0};
+    uint64_t dh;
+    json_t *dk = json_pack("[s]", DAVE);
+    cr_assert_eq(gn_chain_subscribe_storage(f.c, "System", "Account", dk, on_value, &dw, &dh), 0);
+    json_decref(dk);
     const long long amount = 1234567890;
     res_t r = {0};
     json_t *args = json_pack("{s:s,s:I}", "dest", DAVE, "value", (json_int_t)amount);
@@ -419,6 +441,13 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     json_t *d1 = query(&f, "System", "Account", json_pack("[s]", DAVE));
     cr_assert_eq(free_of(b0) - free_of(b1), amount + paid);
     cr_assert_eq(free_of(d1) - free_of(d0), amount);
+    uint64_t t0 = uv_hrtime();
+    while (dw.last_free != free_of(d1) && uv_hrtime() - t0 < 30ull * 1000000000)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    cr_assert_eq(dw.last_free, free_of(d1), "the subscription saw Dave's new balance");
+    cr_assert_geq(dw.values, 2, "the value at subscribing, then the change");
+    cr_assert_eq(gn_chain_unsubscribe(f.c, dh), 0);
+    cr_assert_eq(dw.ended, 1);
     /* the receipt's block holds the extrinsic, signed by Bob */
     memset(&r, 0, sizeof(r));
     json_t *blk =
