@@ -39,7 +39,7 @@ CPPFLAGS += -Iinclude -I$(LLHTTP_INC_DIR) -D_DEFAULT_SOURCE \
             -DGN_VERSION=\"$(VERSION)\"
 CFLAGS   += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(if $(SAN),$(SAN_FLAGS))
-LDLIBS   += $(PKG_LIBS)
+LDLIBS   += $(PKG_LIBS) -lm
 
 LIB_SRC    := $(wildcard protocol/*.c) $(wildcard actors/*.c)
 LLHTTP_SRC := $(addprefix $(LLHTTP_SRC_DIR)/,api.c http.c llhttp.c)
@@ -113,7 +113,7 @@ fuzz: $(FUZZ_BIN)
 build/fuzz/%: tests/fuzz/%.c $(wildcard protocol/*.c protocol/*.h include/ganglion/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $(shell pkg-config --cflags libsodium libxxhash jansson) -o $@ $< \
-	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash jansson)
+	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash jansson) -lm
 
 test-long: fuzz
 	@set -e; for f in $(FUZZ_BIN); do \
