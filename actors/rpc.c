@@ -562,12 +562,17 @@ static void ws_message(gn_ws_t *ws, const char *text, size_t len, void *arg)
     c->depth--;
 }
 
+static void deferred_free_cb(uv_timer_t *t);
+
 static void ws_close(gn_ws_t *ws, int err, void *arg)
 {
     (void)ws, (void)err;
     gn_rpc_t *c = arg;
-    if (c->closed)
+    if (c->closed) { /* the close gn_rpc_close waits for: free from the loop now */
+        if (uv_is_active((uv_handle_t *)&c->timer))
+            uv_timer_start(&c->timer, deferred_free_cb, 0, 0);
         return;
+    }
     c->depth++;
     bool was = c->connected;
     c->connected = false;
@@ -814,8 +819,13 @@ void gn_rpc_close(gn_rpc_t *c)
     drop_early(c);
     if (c->ws)
         gn_ws_close(c->ws);
-    if (c->depth > 0) { /* inside an lws callback: destroy its context from the loop */
-        uv_timer_start(&c->timer, deferred_free_cb, 0, 0);
+    /* Destroy the lws context only once the connection's close has been
+     * reported (ws_close below restarts this timer at 0): destroying it
+     * while the wsi is still closing makes lws close the socket twice,
+     * and the second close could hit an fd another thread just opened.
+     * Inside an lws callback it must not be destroyed at all. */
+    if (c->depth > 0 || (c->ws && !gn_ws_done(c->ws))) {
+        uv_timer_start(&c->timer, deferred_free_cb, c->ws && !gn_ws_done(c->ws) ? 2000 : 0, 0);
         return;
     }
     gn_ws_free(c->ws);

@@ -215,6 +215,11 @@ int gn_ws_send(gn_ws_t *ws, const char *text, size_t len)
     return 0;
 }
 
+bool gn_ws_done(const gn_ws_t *ws)
+{
+    return ws->closed_reported;
+}
+
 void gn_ws_close(gn_ws_t *ws)
 {
     ws->closing = true;

@@ -12,6 +12,7 @@
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
 #include "ganglion/rpc.h"
+#include "ganglion/subtensor.h"
 #include "ganglion/suri.h"
 
 #define USAGE                                                                                      \
@@ -26,6 +27,8 @@
     "  runtime-call Api method [args-json] a runtime API call (V15 types)\n"                       \
     "  version                             the runtime version and metadata in use\n"              \
     "  nonce SS58\n"                                                                               \
+    "  (also as ganglion subnets | neurons --netuid N [--full] | metagraph --netuid N | balance "  \
+    "SS58...)\n"                                                                                   \
     "  submit|fee Pallet call args-json|@file --wallet.name N [--wallet.hotkey H | --coldkey] "    \
     "[--suri URI] [--wait none|inblock|finalized] [--immortal] [--period N] [--nonce N] [--tip "   \
     "RAO]"
@@ -95,7 +98,8 @@ static json_t *arg_json(const char *a)
 typedef struct {
     const char *network, *endpoint, *at, *cache_dir, *wait, *suri;
     const char *wallet_path, *wallet_name, *wallet_hotkey, *password_env, *start_key;
-    uint64_t timeout_ms, max, page_size;
+    uint64_t timeout_ms, max, page_size, netuid;
+    bool has_netuid, full;
     long long nonce, period;
     const char *tip;
     bool finalized, immortal, coldkey;
@@ -141,6 +145,19 @@ static int parse(int argc, char **argv, copts_t *o)
         }
         if (done)
             continue;
+        if (!strcmp(a, "--netuid") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || v > 65535)
+                return gn_cli_usage("--netuid is a subnet number (0..65535)");
+            o->netuid = v;
+            o->has_netuid = true;
+            continue;
+        }
+        if (!strcmp(a, "--full")) {
+            o->full = true;
+            continue;
+        }
         if ((!strcmp(a, "--timeout") || !strcmp(a, "--max") || !strcmp(a, "--page-size") ||
              !strcmp(a, "--nonce") || !strcmp(a, "--period")) &&
             i + 1 < argc) {
@@ -271,6 +288,23 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
                 s.rt->from_disk);
             gn_runtime_unref(s.rt);
         }
+    } else if (!strcmp(cmd, "subnets") && n == 1) {
+        rc = wait_for(loop, &s, gn_subtensor_subnets(c, o->at, sync_cb, &s));
+    } else if ((!strcmp(cmd, "neurons") || !strcmp(cmd, "metagraph")) && n == 1) {
+        if (!o->has_netuid)
+            return gn_cli_usage("--netuid N is needed");
+        uint16_t net = (uint16_t)o->netuid;
+        rc = wait_for(loop, &s,
+                      !strcmp(cmd, "neurons")
+                          ? gn_subtensor_neurons(c, net, !o->full, o->at, sync_cb, &s)
+                          : gn_subtensor_metagraph(c, net, o->at, sync_cb, &s));
+    } else if (!strcmp(cmd, "balance") && n >= 2) {
+        json_t *who = json_array();
+        for (int i = 1; i < n; i++)
+            json_array_append_new(who, json_string(o->pos[i]));
+        rc = gn_subtensor_balances(c, who, o->at, sync_cb, &s);
+        json_decref(who);
+        rc = wait_for(loop, &s, rc);
     } else if (!strcmp(cmd, "nonce") && n == 2) {
         rc = wait_for(loop, &s, gn_chain_nonce(c, o->pos[1], sync_cb, &s));
     } else if ((!strcmp(cmd, "submit") || !strcmp(cmd, "fee")) && (n == 3 || n == 4)) {

@@ -5,6 +5,7 @@
 #ifndef GANGLION_WS_H
 #define GANGLION_WS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -29,6 +30,8 @@ int gn_ws_send(gn_ws_t *ws, const char *text, size_t len);
  * finish first: lws closes its fds late, after they may have been reused).
  * Messages queued for the lost connection are dropped. */
 int gn_ws_redial(gn_ws_t *ws);
+/* Whether on_close has been reported (the connection is gone). */
+bool gn_ws_done(const gn_ws_t *ws);
 /* Close; on_close follows. */
 void gn_ws_close(gn_ws_t *ws);
 /* Teardown in two steps, as libwebsockets needs on a loop it does not own:

@@ -1,0 +1,115 @@
+/* Bittensor reads on the local chain (a subnet made by seed.mjs), equal to
+ * what @polkadot/api reads on the same chain. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/error.h"
+#include "ganglion/subtensor.h"
+#include "support/chain.h"
+#include "support/json_loose.h"
+#include "support/pjs.h"
+
+typedef struct {
+    bool done;
+    int status;
+    json_t *result;
+    char err[512];
+} res_t;
+
+static void res_cb(int status, json_t *result, const char *error, void *arg)
+{
+    res_t *r = arg;
+    r->done = true;
+    r->status = status;
+    r->result = result;
+    snprintf(r->err, sizeof(r->err), "%s", error ? error : "");
+}
+
+static json_t *wait_ok(uv_loop_t *loop, res_t *r, int rc)
+{
+    cr_assert_eq(rc, 0);
+    uint64_t t0 = uv_hrtime();
+    while (!r->done && uv_hrtime() - t0 < 120ull * 1000000000)
+        uv_run(loop, UV_RUN_ONCE);
+    cr_assert(r->done);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    return r->result;
+}
+
+Test(subtensor, reads_equal_polkadot_js, .timeout = 300)
+{
+    char url[128], cmd[512];
+    int port;
+    gn_test_chain_start(url, sizeof(url), &port);
+    snprintf(cmd, sizeof(cmd), "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 3 >/dev/null 2>&1",
+             url);
+    cr_assert_eq(system(cmd), 0, "seed.mjs failed");
+    json_t *reqs = json_pack(
+        "[{s:s,s:s,s:s,s:[i]},{s:s,s:s,s:s,s:[i]},{s:s,s:s,s:s,s:[s]},{s:s,s:s,s:s,s:[]}]", "op",
+        "call", "section", "neuronInfoRuntimeApi", "method", "getNeuronsLite", "args", 2, "op",
+        "call", "section", "subnetInfoRuntimeApi", "method", "getMetagraph", "args", 2, "op",
+        "query", "section", "system", "method", "account", "args",
+        "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "op", "entries", "section",
+        "subtensorModule", "method", "networksAdded", "args");
+    json_t *theirs = gn_test_pjs(url, reqs);
+    json_decref(reqs);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    gn_chain_t *c;
+    gn_chain_opts_t o = {.url = url};
+    cr_assert_eq(gn_chain_open(&loop, &o, &c), 0);
+    res_t r[4] = {0};
+    /* all four at once, on one socket */
+    cr_assert_eq(gn_subtensor_neurons(c, 2, true, NULL, res_cb, &r[0]), 0);
+    cr_assert_eq(gn_subtensor_metagraph(c, 2, NULL, res_cb, &r[1]), 0);
+    json_t *who = json_pack("[s]", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+    cr_assert_eq(gn_subtensor_balances(c, who, NULL, res_cb, &r[2]), 0);
+    json_decref(who);
+    cr_assert_eq(gn_subtensor_subnets(c, NULL, res_cb, &r[3]), 0);
+    json_t *neurons = wait_ok(&loop, &r[0], 0), *mg = wait_ok(&loop, &r[1], 0);
+    json_t *bal = wait_ok(&loop, &r[2], 0), *subnets = wait_ok(&loop, &r[3], 0);
+
+    /* neurons_lite: field by field, plus our ip_text */
+    json_t *pn = json_array_get(theirs, 0);
+    cr_assert_geq(json_array_size(neurons), 3, "the seeded neurons");
+    cr_assert_eq(json_array_size(neurons), json_array_size(pn));
+    for (size_t i = 0; i < json_array_size(neurons); i++) {
+        json_t *n = json_deep_copy(json_array_get(neurons, i));
+        json_t *ax = json_object_get(n, "axon_info");
+        cr_assert_str_eq(json_string_value(json_object_get(ax, "ip_text")), "127.0.0.2",
+                         "seed.mjs serves on 127.0.0.2");
+        json_object_del(ax, "ip_text");
+        cr_assert(gn_test_json_loose_equal(n, json_array_get(pn, i)), "neuron %zu", i);
+        json_decref(n);
+    }
+    cr_assert(gn_test_json_loose_equal(mg, json_array_get(theirs, 1)), "get_metagraph(2)");
+    cr_assert(gn_test_json_loose_equal(
+        json_object_get(bal, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"),
+        json_object_get(json_object_get(json_array_get(theirs, 2), "data"), "free")));
+    size_t exists = 0;
+    json_t *e;
+    size_t i;
+    json_array_foreach (json_array_get(theirs, 3), i, e)
+        exists += json_is_true(json_object_get(e, "value"));
+    cr_assert_eq(json_array_size(json_object_get(subnets, "netuids")), exists);
+    fprintf(stderr, "subtensor: %zu subnets, %zu neurons on subnet 2 equal polkadot-js\n", exists,
+            json_array_size(neurons));
+    json_decref(neurons);
+    json_decref(mg);
+    json_decref(bal);
+    json_decref(subnets);
+    json_decref(theirs);
+    /* a subnet that does not exist: an empty list, not an error */
+    res_t none = {0};
+    json_t *empty = wait_ok(&loop, &none, gn_subtensor_neurons(c, 99, true, NULL, res_cb, &none));
+    cr_assert_eq(json_array_size(empty), 0);
+    json_decref(empty);
+    gn_chain_close(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    gn_chain_release(c);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    gn_test_chain_stop(port);
+}
