@@ -28,7 +28,7 @@
     "  version                             the runtime version and metadata in use\n"              \
     "  nonce SS58\n"                                                                               \
     "  (also as ganglion subnets | neurons --netuid N [--full] | metagraph --netuid N | balance "  \
-    "SS58...)\n"                                                                                   \
+    "SS58... | weights set --netuid N uid=score... [--version-key K], signed by the hotkey)\n"     \
     "  submit|fee Pallet call args-json|@file --wallet.name N [--wallet.hotkey H | --coldkey] "    \
     "[--suri URI] [--wait none|inblock|finalized] [--immortal] [--period N] [--nonce N] [--tip "   \
     "RAO]"
@@ -98,7 +98,7 @@ static json_t *arg_json(const char *a)
 typedef struct {
     const char *network, *endpoint, *at, *cache_dir, *wait, *suri;
     const char *wallet_path, *wallet_name, *wallet_hotkey, *password_env, *start_key;
-    uint64_t timeout_ms, max, page_size, netuid;
+    uint64_t timeout_ms, max, page_size, netuid, version_key;
     bool has_netuid, full;
     long long nonce, period;
     const char *tip;
@@ -152,6 +152,10 @@ static int parse(int argc, char **argv, copts_t *o)
                 return gn_cli_usage("--netuid is a subnet number (0..65535)");
             o->netuid = v;
             o->has_netuid = true;
+            continue;
+        }
+        if (!strcmp(a, "--version-key") && i + 1 < argc) {
+            o->version_key = strtoull(argv[++i], NULL, 10);
             continue;
         }
         if (!strcmp(a, "--full")) {
@@ -219,7 +223,7 @@ static int block_arg(uv_loop_t *loop, gn_chain_t *c, const char *arg, char out[6
     return rc;
 }
 
-static int signer(const copts_t *o, gn_sr25519_keypair_t *kp)
+static int signer(const copts_t *o, bool hot, gn_sr25519_keypair_t *kp)
 {
     if (o->suri) {
         uint8_t rnd[32], mini[32];
@@ -233,7 +237,7 @@ static int signer(const copts_t *o, gn_sr25519_keypair_t *kp)
     }
     /* the SDK signs transfers and registrations with the coldkey; a hotkey
      * given explicitly (and no --coldkey) signs instead */
-    bool cold = o->coldkey || !o->wallet_hotkey;
+    bool cold = !hot && (o->coldkey || !o->wallet_hotkey);
     return gn_cli_wallet_keypair(o->wallet_path, o->wallet_name, o->wallet_hotkey, cold,
                                  o->password_env, kp);
 }
@@ -305,6 +309,33 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         rc = gn_subtensor_balances(c, who, o->at, sync_cb, &s);
         json_decref(who);
         rc = wait_for(loop, &s, rc);
+    } else if (!strcmp(cmd, "weights") && n >= 3 && !strcmp(o->pos[1], "set")) {
+        if (!o->has_netuid)
+            return gn_cli_usage("weights set: --netuid N is needed");
+        uint64_t uids[14];
+        double scores[14];
+        size_t k = 0;
+        for (int i = 2; i < n; i++, k++) {
+            char *end;
+            unsigned long u = strtoul(o->pos[i], &end, 10);
+            if (*end != '=' || end == o->pos[i])
+                return gn_cli_usage("weights set: each weight is uid=score (e.g. 0=0.5)");
+            uids[k] = u;
+            scores[k] = strtod(end + 1, &end);
+            if (*end)
+                return gn_cli_usage("weights set: a score is a number");
+        }
+        gn_sr25519_keypair_t kp;
+        if ((rc = signer(o, true, &kp)) < 0)
+            return rc;
+        gn_wait_t wait = o->wait && !strcmp(o->wait, "none")        ? GN_WAIT_NONE
+                         : o->wait && !strcmp(o->wait, "finalized") ? GN_WAIT_FINALIZED
+                                                                    : GN_WAIT_IN_BLOCK;
+        rc = gn_subtensor_set_weights(c, &kp, (uint16_t)o->netuid, uids, scores, k,
+                                      o->version_key ? o->version_key : GN_SUBTENSOR_VERSION_KEY,
+                                      wait, sync_cb, &s);
+        gn_sr25519_wipe(&kp);
+        rc = wait_for(loop, &s, rc);
     } else if (!strcmp(cmd, "nonce") && n == 2) {
         rc = wait_for(loop, &s, gn_chain_nonce(c, o->pos[1], sync_cb, &s));
     } else if ((!strcmp(cmd, "submit") || !strcmp(cmd, "fee")) && (n == 3 || n == 4)) {
@@ -334,7 +365,7 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
             so.tip = t;
         }
         gn_sr25519_keypair_t kp;
-        if ((rc = signer(o, &kp)) < 0) {
+        if ((rc = signer(o, false, &kp)) < 0) {
             json_decref(args);
             return rc;
         }
@@ -344,18 +375,14 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         gn_sr25519_wipe(&kp);
         json_decref(args);
         rc = wait_for(loop, &s, rc);
-        /* a receipt of a failed dispatch is printed, and the exit says so */
-        if (rc == 0 && json_is_false(json_object_get(s.result, "success"))) {
-            print_json(s.result);
-            json_decref(s.result);
-            free(s.error);
-            return GN_EREJECTED;
-        }
     } else {
         return gn_cli_usage(USAGE);
     }
     if (rc == 0)
         print_json(s.result);
+    /* a receipt of a failed dispatch is printed, and the exit says so */
+    if (rc == 0 && json_is_false(json_object_get(s.result, "success")))
+        rc = GN_EREJECTED;
     json_decref(s.result);
     free(s.error);
     return rc;

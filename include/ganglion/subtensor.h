@@ -22,4 +22,19 @@ int gn_subtensor_metagraph(gn_chain_t *c, uint16_t netuid, const char *at, gn_ch
 int gn_subtensor_balances(gn_chain_t *c, const json_t *addresses, const char *at, gn_chain_cb cb,
                           void *arg);
 
+/* The SDK's default version key: its own version_as_int (10.2.0). */
+#define GN_SUBTENSOR_VERSION_KEY 10002000u
+
+/* Set weights from a validator hotkey: scores become u16 weights as the
+ * SDK makes them (include/ganglion/weights.h); then the subnet's limits are
+ * read at the best block and checked first: the hotkey must be
+ * registered, commit-reveal off, at least MinAllowedWeights weights, a
+ * version key >= WeightsVersionKey, and WeightsSetRateLimit blocks since
+ * the uid's LastUpdate. A refusal names the limit (GN_ENOENT, GN_ERANGE,
+ * GN_EUNSUPPORTED with the text); otherwise the receipt of set_weights.
+ * All-zero scores are GN_EINVAL (nothing to set). */
+int gn_subtensor_set_weights(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, uint16_t netuid,
+                             const uint64_t *uids, const double *scores, size_t n,
+                             uint64_t version_key, gn_wait_t wait, gn_chain_cb cb, void *arg);
+
 #endif

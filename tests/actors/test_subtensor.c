@@ -7,6 +7,8 @@
 
 #include "ganglion/error.h"
 #include "ganglion/subtensor.h"
+#include "ganglion/suri.h"
+#include "ganglion/weights.h"
 #include "support/chain.h"
 #include "support/json_loose.h"
 #include "support/pjs.h"
@@ -107,6 +109,125 @@ Test(subtensor, reads_equal_polkadot_js, .timeout = 300)
     json_t *empty = wait_ok(&loop, &none, gn_subtensor_neurons(c, 99, true, NULL, res_cb, &none));
     cr_assert_eq(json_array_size(empty), 0);
     json_decref(empty);
+    gn_chain_close(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    gn_chain_release(c);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    gn_test_chain_stop(port);
+}
+
+static json_t *wait_any(uv_loop_t *loop, res_t *r, int rc)
+{
+    cr_assert_eq(rc, 0);
+    uint64_t t0 = uv_hrtime();
+    while (!r->done && uv_hrtime() - t0 < 120ull * 1000000000)
+        uv_run(loop, UV_RUN_ONCE);
+    cr_assert(r->done);
+    return r->result;
+}
+
+static void key(const char *uri, gn_sr25519_keypair_t *kp)
+{
+    uint8_t rnd[32] = {0}, mini[32];
+    bool has;
+    cr_assert_eq(gn_suri_keypair(uri, strlen(uri), rnd, kp, mini, &has), 0);
+}
+
+Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
+{
+    char url[128], cmd[512];
+    int port;
+    gn_test_chain_start(url, sizeof(url), &port);
+    /* a subnet whose hk1 is a permitted validator (stake, one epoch) */
+    snprintf(cmd, sizeof(cmd),
+             "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 3 --validator >/dev/null 2>&1", url);
+    cr_assert_eq(system(cmd), 0, "seed.mjs --validator failed");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    gn_chain_t *c;
+    gn_chain_opts_t o = {.url = url};
+    cr_assert_eq(gn_chain_open(&loop, &o, &c), 0);
+    gn_sr25519_keypair_t hk1, hk2, bob, alice;
+    key("//Alice//hk1", &hk1);
+    key("//Alice//hk2", &hk2);
+    key("//Bob", &bob);
+    key("//Alice", &alice);
+    uint64_t uids[] = {0, 1, 2, 3};
+    double scores[] = {1, 0.5, 0.25, 0};
+
+    res_t r = {0};
+    json_t *rc =
+        wait_ok(&loop, &r,
+                gn_subtensor_set_weights(c, &hk1, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
+                                         GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_true(json_object_get(rc, "success")));
+    json_decref(rc);
+    /* on chain exactly what the SDK would emit: zeros dropped, max-upscaled */
+    uint16_t eu[4], ev[4];
+    size_t en;
+    cr_assert_eq(gn_weights_for_emit(uids, scores, 4, eu, ev, &en), 0);
+    memset(&r, 0, sizeof(r));
+    json_t *k = json_pack("[i,i]", 2, 1);
+    json_t *w =
+        wait_ok(&loop, &r, gn_chain_query(c, "SubtensorModule", "Weights", k, NULL, res_cb, &r));
+    json_decref(k);
+    cr_assert_eq(json_array_size(w), en);
+    for (size_t i = 0; i < en; i++) {
+        cr_assert_eq(json_integer_value(json_array_get(json_array_get(w, i), 0)), eu[i]);
+        cr_assert_eq(json_integer_value(json_array_get(json_array_get(w, i), 1)), ev[i]);
+    }
+    json_t *reqs = json_pack("[{s:s,s:s,s:s,s:[i,i]}]", "op", "query", "section", "subtensorModule",
+                             "method", "weights", "args", 2, 1);
+    json_t *theirs = gn_test_pjs(url, reqs);
+    json_decref(reqs);
+    cr_assert(gn_test_json_loose_equal(w, json_array_get(theirs, 0)), "polkadot-js reads them");
+    json_decref(theirs);
+    json_decref(w);
+
+    /* refusals that name their reason */
+    memset(&r, 0, sizeof(r));
+    json_t *np =
+        wait_ok(&loop, &r,
+                gn_subtensor_set_weights(c, &hk2, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
+                                         GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_false(json_object_get(np, "success")));
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(np, "error"), "name")),
+                     "NeuronNoValidatorPermit");
+    json_decref(np);
+    memset(&r, 0, sizeof(r));
+    wait_any(&loop, &r,
+             gn_subtensor_set_weights(c, &bob, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
+                                      GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert_eq(r.status, GN_ENOENT);
+    cr_assert(strstr(r.err, "not registered on subnet 2"), "%s", r.err);
+    /* the subnet's rate limit raised by sudo: the next set is refused before
+     * any extrinsic, with the numbers */
+    memset(&r, 0, sizeof(r));
+    json_t *sa =
+        json_pack("{s:{s:{s:{s:i,s:i}}}}", "call", "AdminUtils", "sudo_set_weights_set_rate_limit",
+                  "netuid", 2, "weights_set_rate_limit", 100);
+    gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
+    json_t *sr =
+        wait_ok(&loop, &r, gn_chain_submit(c, "Sudo", "sudo", sa, &alice, &so, res_cb, &r));
+    json_decref(sa);
+    cr_assert(json_is_true(json_object_get(sr, "success")));
+    json_decref(sr);
+    memset(&r, 0, sizeof(r));
+    wait_any(&loop, &r,
+             gn_subtensor_set_weights(c, &hk1, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
+                                      GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert_eq(r.status, GN_ERANGE);
+    cr_assert(strstr(r.err, "weights rate limit") && strstr(r.err, "every 100 blocks"), "%s",
+              r.err);
+    fprintf(stderr, "subtensor: %s\n", r.err);
+    double zeros[] = {0, 0, 0, 0};
+    cr_assert_eq(gn_subtensor_set_weights(c, &hk1, 2, uids, zeros, 4, GN_SUBTENSOR_VERSION_KEY,
+                                          GN_WAIT_IN_BLOCK, res_cb, &r),
+                 GN_EINVAL, "all zero: nothing to set");
+    gn_sr25519_wipe(&hk1);
+    gn_sr25519_wipe(&hk2);
+    gn_sr25519_wipe(&bob);
+    gn_sr25519_wipe(&alice);
     gn_chain_close(c);
     uv_run(&loop, UV_RUN_DEFAULT);
     gn_chain_release(c);
