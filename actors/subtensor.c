@@ -78,15 +78,20 @@ static void add_ip_text(json_t *axon)
         json_object_set_new(axon, "ip_text", json_string(text));
 }
 
+void gn_subtensor_add_ip_text(json_t *neurons)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach (neurons, i, n)
+        add_ip_text(json_object_get(n, "axon_info"));
+}
+
 static json_t *neurons_shape(json_t *r, const shape_t *s)
 {
     (void)s;
     if (!json_is_array(r))
         return NULL;
-    size_t i;
-    json_t *n;
-    json_array_foreach (r, i, n)
-        add_ip_text(json_object_get(n, "axon_info"));
+    gn_subtensor_add_ip_text(r);
     return json_incref(r);
 }
 

@@ -14,6 +14,8 @@ int gn_subtensor_subnets(gn_chain_t *c, const char *at, gn_chain_cb cb, void *ar
  * and bonds); each axon_info gains "ip_text" (spec §7.3). */
 int gn_subtensor_neurons(gn_chain_t *c, uint16_t netuid, bool lite, const char *at, gn_chain_cb cb,
                          void *arg);
+/* Add "ip_text" to each neuron's axon_info (a JSON array of neurons). */
+void gn_subtensor_add_ip_text(json_t *neurons);
 /* SubnetInfoRuntimeApi.get_metagraph(netuid) (null: no such subnet). */
 int gn_subtensor_metagraph(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb,
                            void *arg);
