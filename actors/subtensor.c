@@ -331,3 +331,139 @@ int gn_subtensor_set_weights(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, 
         setw_free(w);
     return rc;
 }
+
+/* ---- register and serve: read first, write only what changes ---- */
+
+typedef struct wr {
+    gn_chain_t *c;
+    gn_chain_cb cb;
+    void *arg;
+    gn_sr25519_keypair_t kp;
+    uint16_t netuid;
+    char hotkey[64];
+    json_t *call; /* the arguments to submit when needed */
+    gn_wait_t wait;
+} wr_t;
+
+static void wr_free(wr_t *w)
+{
+    sodium_memzero(&w->kp, sizeof(w->kp));
+    json_decref(w->call);
+    free(w);
+}
+
+static void wr_done(int status, json_t *result, const char *error, void *arg)
+{
+    wr_t *w = arg;
+    w->cb(status, result, error, w->arg);
+    wr_free(w);
+}
+
+static void wr_submit(wr_t *w, const char *call)
+{
+    gn_submit_opts_t so = {.nonce = -1, .wait = w->wait};
+    int rc = gn_chain_submit(w->c, "SubtensorModule", call, w->call, &w->kp, &so, wr_done, w);
+    if (rc < 0) {
+        w->cb(rc, NULL, gn_strerror(rc), w->arg);
+        wr_free(w);
+    }
+}
+
+static void reg_checked(int status, json_t *uid, const char *error, void *arg)
+{
+    wr_t *w = arg;
+    if (status < 0) {
+        w->cb(status, NULL, error, w->arg);
+        wr_free(w);
+    } else if (json_is_integer(uid)) { /* nothing to pay for */
+        w->cb(0,
+              json_pack("{s:b,s:O,s:s,s:i}", "already", 1, "uid", uid, "hotkey", w->hotkey,
+                        "netuid", w->netuid),
+              NULL, w->arg);
+        wr_free(w);
+    } else {
+        wr_submit(w, "burned_register");
+    }
+    json_decref(uid);
+}
+
+int gn_subtensor_register(gn_chain_t *c, const gn_sr25519_keypair_t *coldkey, uint16_t netuid,
+                          const char *hotkey, gn_wait_t wait, gn_chain_cb cb, void *arg)
+{
+    wr_t *w = calloc(1, sizeof(*w));
+    if (!w)
+        return GN_ENOMEM;
+    w->c = c, w->cb = cb, w->arg = arg, w->kp = *coldkey, w->netuid = netuid, w->wait = wait;
+    snprintf(w->hotkey, sizeof(w->hotkey), "%s", hotkey);
+    w->call = json_pack("{s:i,s:s}", "netuid", netuid, "hotkey", hotkey);
+    json_t *k = json_pack("[i,s]", netuid, hotkey);
+    int rc = gn_chain_query(c, "SubtensorModule", "Uids", k, NULL, reg_checked, w);
+    json_decref(k);
+    if (rc < 0)
+        wr_free(w);
+    return rc;
+}
+
+static void serve_checked(int status, json_t *cur, const char *error, void *arg)
+{
+    wr_t *w = arg;
+    if (status < 0) {
+        w->cb(status, NULL, error, w->arg);
+        wr_free(w);
+        json_decref(cur);
+        return;
+    }
+    /* the SDK skips when every served field already matches */
+    static const char *fields[] = {"version",  "ip",           "port",        "ip_type",
+                                   "protocol", "placeholder1", "placeholder2"};
+    bool same = json_is_object(cur);
+    for (size_t i = 0; same && i < sizeof(fields) / sizeof(fields[0]); i++) {
+        gn_u128_t a, b;
+        same = json_u128(json_object_get(cur, fields[i]), &a) == 0 &&
+               json_u128(json_object_get(w->call, fields[i]), &b) == 0 && a == b;
+    }
+    if (same) {
+        add_ip_text(cur);
+        w->cb(0, json_pack("{s:b,s:O}", "unchanged", 1, "axon", cur), NULL, w->arg);
+        wr_free(w);
+    } else {
+        wr_submit(w, "serve_axon");
+    }
+    json_decref(cur);
+}
+
+int gn_subtensor_serve_axon(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, uint16_t netuid,
+                            const char *ip, uint16_t port, uint32_t version, gn_wait_t wait,
+                            gn_chain_cb cb, void *arg)
+{
+    gn_u128_t ipv;
+    uint8_t ip_type;
+    int rc = gn_ip_from_text(ip, &ipv, &ip_type);
+    if (rc < 0)
+        return rc;
+    wr_t *w = calloc(1, sizeof(*w));
+    if (!w)
+        return GN_ENOMEM;
+    w->c = c, w->cb = cb, w->arg = arg, w->kp = *hotkey, w->netuid = netuid, w->wait = wait;
+    gn_ss58_encode(hotkey->pub, 32, 42, w->hotkey, sizeof(w->hotkey));
+    char ipd[48];
+    gn_u128_t x = ipv;
+    size_t n = 0;
+    char rev[48];
+    do { /* u128 as decimal text: JSON integers stop at 2^63 */
+        rev[n++] = (char)('0' + (int)(x % 10));
+        x /= 10;
+    } while (x);
+    for (size_t i = 0; i < n; i++)
+        ipd[i] = rev[n - 1 - i];
+    ipd[n] = '\0';
+    w->call = json_pack("{s:i,s:I,s:s,s:i,s:i,s:i,s:i,s:i}", "netuid", netuid, "version",
+                        (json_int_t)version, "ip", ipd, "port", port, "ip_type", ip_type,
+                        "protocol", 4, "placeholder1", 0, "placeholder2", 0);
+    json_t *k = json_pack("[i,s]", netuid, w->hotkey);
+    rc = gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, serve_checked, w);
+    json_decref(k);
+    if (rc < 0)
+        wr_free(w);
+    return rc;
+}

@@ -12,6 +12,7 @@
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
 #include "ganglion/rpc.h"
+#include "ganglion/ss58.h"
 #include "ganglion/subtensor.h"
 #include "ganglion/suri.h"
 
@@ -28,7 +29,9 @@
     "  version                             the runtime version and metadata in use\n"              \
     "  nonce SS58\n"                                                                               \
     "  (also as ganglion subnets | neurons --netuid N [--full] | metagraph --netuid N | balance "  \
-    "SS58... | weights set --netuid N uid=score... [--version-key K], signed by the hotkey)\n"     \
+    "SS58... | weights set --netuid N uid=score... [--version-key K], signed by the hotkey |\n"    \
+    "   register --netuid N [--hotkey SS58] | serve --netuid N --axon.external_ip IP "             \
+    "--axon.external_port P)\n"                                                                    \
     "  submit|fee Pallet call args-json|@file --wallet.name N [--wallet.hotkey H | --coldkey] "    \
     "[--suri URI] [--wait none|inblock|finalized] [--immortal] [--period N] [--nonce N] [--tip "   \
     "RAO]"
@@ -98,6 +101,7 @@ static json_t *arg_json(const char *a)
 typedef struct {
     const char *network, *endpoint, *at, *cache_dir, *wait, *suri;
     const char *wallet_path, *wallet_name, *wallet_hotkey, *password_env, *start_key;
+    const char *hotkey_ss58, *axon_ip, *axon_port;
     uint64_t timeout_ms, max, page_size, netuid, version_key;
     bool has_netuid, full;
     long long nonce, period;
@@ -131,6 +135,11 @@ static int parse(int argc, char **argv, copts_t *o)
         {"--password-env", offsetof(copts_t, password_env)},
         {"--start-key", offsetof(copts_t, start_key)},
         {"--tip", offsetof(copts_t, tip)},
+        {"--hotkey", offsetof(copts_t, hotkey_ss58)},
+        {"--axon.external_ip", offsetof(copts_t, axon_ip)},
+        {"--axon.ip", offsetof(copts_t, axon_ip)},
+        {"--axon.external_port", offsetof(copts_t, axon_port)},
+        {"--axon.port", offsetof(copts_t, axon_port)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -334,6 +343,47 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         rc = gn_subtensor_set_weights(c, &kp, (uint16_t)o->netuid, uids, scores, k,
                                       o->version_key ? o->version_key : GN_SUBTENSOR_VERSION_KEY,
                                       wait, sync_cb, &s);
+        gn_sr25519_wipe(&kp);
+        rc = wait_for(loop, &s, rc);
+    } else if ((!strcmp(cmd, "register") || !strcmp(cmd, "serve")) && n == 1) {
+        if (!o->has_netuid)
+            return gn_cli_usage("--netuid N is needed");
+        bool reg = !strcmp(cmd, "register");
+        if (!reg && (!o->axon_ip || !o->axon_port))
+            return gn_cli_usage("serve: --axon.external_ip IP and --axon.external_port PORT");
+        gn_sr25519_keypair_t kp, hk;
+        char hotkey[64];
+        if (reg && o->hotkey_ss58) {
+            snprintf(hotkey, sizeof(hotkey), "%s", o->hotkey_ss58);
+        } else if (reg) { /* the wallet's hotkey: its public key only */
+            if (o->suri)
+                return gn_cli_usage("register: with --suri, name the hotkey with --hotkey SS58");
+            if ((rc = gn_cli_wallet_keypair(o->wallet_path, o->wallet_name, o->wallet_hotkey, false,
+                                            o->password_env, &hk)) < 0)
+                return rc;
+            gn_ss58_encode(hk.pub, 32, 42, hotkey, sizeof(hotkey));
+            gn_sr25519_wipe(&hk);
+        }
+        /* register: the coldkey pays; serve: the hotkey signs */
+        if ((rc = signer(o, !reg, &kp)) < 0)
+            return rc;
+        gn_wait_t wait = o->wait && !strcmp(o->wait, "none")        ? GN_WAIT_NONE
+                         : o->wait && !strcmp(o->wait, "finalized") ? GN_WAIT_FINALIZED
+                                                                    : GN_WAIT_IN_BLOCK;
+        if (reg) {
+            rc = gn_subtensor_register(c, &kp, (uint16_t)o->netuid, hotkey, wait, sync_cb, &s);
+        } else {
+            char *end;
+            unsigned long p = strtoul(o->axon_port, &end, 10);
+            if (*end || p == 0 || p > 65535) {
+                gn_sr25519_wipe(&kp);
+                return gn_cli_usage("--axon.external_port is 1..65535");
+            }
+            rc = gn_subtensor_serve_axon(c, &kp, (uint16_t)o->netuid, o->axon_ip, (uint16_t)p,
+                                         o->version_key ? (uint32_t)o->version_key
+                                                        : GN_SUBTENSOR_VERSION_KEY,
+                                         wait, sync_cb, &s);
+        }
         gn_sr25519_wipe(&kp);
         rc = wait_for(loop, &s, rc);
     } else if (!strcmp(cmd, "nonce") && n == 2) {

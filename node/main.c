@@ -105,9 +105,10 @@ int main(int argc, char **argv)
         return gn_cmd_chain(argc - 2, argv + 2);
     /* Bittensor reads: chain commands of their own name, with the same flags */
     if (!strcmp(cmd, "subnets") || !strcmp(cmd, "neurons") || !strcmp(cmd, "metagraph") ||
-        !strcmp(cmd, "balance") || !strcmp(cmd, "weights"))
+        !strcmp(cmd, "balance") || !strcmp(cmd, "weights") || !strcmp(cmd, "register") ||
+        !strcmp(cmd, "serve"))
         return gn_cmd_chain(argc - 1, argv + 1);
     fprintf(stderr, "ganglion: unknown command '%s'\n", cmd);
     return gn_cli_usage("try one of: ss58, hash, scale, wallet, metadata, decode, chain, "
-                        "subnets, neurons, metagraph, balance, weights");
+                        "subnets, neurons, metagraph, balance, weights, register, serve");
 }

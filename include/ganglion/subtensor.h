@@ -39,4 +39,17 @@ int gn_subtensor_set_weights(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, 
                              const uint64_t *uids, const double *scores, size_t n,
                              uint64_t version_key, gn_wait_t wait, gn_chain_cb cb, void *arg);
 
+/* burned_register of `hotkey` (SS58) on a subnet, paid by the coldkey;
+ * when the hotkey already has a uid there, {"already": true, "uid"} and
+ * nothing is submitted. */
+int gn_subtensor_register(gn_chain_t *c, const gn_sr25519_keypair_t *coldkey, uint16_t netuid,
+                          const char *hotkey, gn_wait_t wait, gn_chain_cb cb, void *arg);
+/* serve_axon signed by the hotkey (spec 7.2: protocol 4, placeholders 0),
+ * unless the chain already holds exactly this axon: then
+ * {"unchanged": true, "axon"} and nothing is submitted. ip is IPv4 or
+ * IPv6 text. */
+int gn_subtensor_serve_axon(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, uint16_t netuid,
+                            const char *ip, uint16_t port, uint32_t version, gn_wait_t wait,
+                            gn_chain_cb cb, void *arg);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ganglion/error.h"
+#include "ganglion/ss58.h"
 #include "ganglion/subtensor.h"
 #include "ganglion/suri.h"
 #include "ganglion/weights.h"
@@ -228,6 +229,105 @@ Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
     gn_sr25519_wipe(&hk2);
     gn_sr25519_wipe(&bob);
     gn_sr25519_wipe(&alice);
+    gn_chain_close(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    gn_chain_release(c);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    gn_test_chain_stop(port);
+}
+
+Test(subtensor, register_and_serve_write_only_what_changes, .timeout = 300)
+{
+    char url[128], cmd[512];
+    int port;
+    gn_test_chain_start(url, sizeof(url), &port);
+    snprintf(cmd, sizeof(cmd), "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 1 >/dev/null 2>&1",
+             url);
+    cr_assert_eq(system(cmd), 0, "seed.mjs failed");
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    gn_chain_t *c;
+    gn_chain_opts_t o = {.url = url};
+    cr_assert_eq(gn_chain_open(&loop, &o, &c), 0);
+    gn_sr25519_keypair_t alice, hk;
+    key("//Alice", &alice);
+    key("//Alice//hk9", &hk);
+    char hk_ss58[64];
+    cr_assert_eq(gn_ss58_encode(hk.pub, 32, 42, hk_ss58, sizeof(hk_ss58)), 0);
+
+    res_t r = {0};
+    json_t *reg = wait_ok(
+        &loop, &r, gn_subtensor_register(c, &alice, 2, hk_ss58, GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_true(json_object_get(reg, "success")), "burned_register landed");
+    json_decref(reg);
+    memset(&r, 0, sizeof(r));
+    json_t *again = wait_ok(
+        &loop, &r, gn_subtensor_register(c, &alice, 2, hk_ss58, GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_true(json_object_get(again, "already")));
+    cr_assert(json_is_integer(json_object_get(again, "uid")));
+    json_decref(again);
+
+    /* ServingRateLimit counts from block 0 for a hotkey that never served:
+     * on this young chain lift it, as an operator of a test subnet would */
+    memset(&r, 0, sizeof(r));
+    json_t *sa = json_pack("{s:{s:{s:{s:i,s:i}}}}", "call", "AdminUtils",
+                           "sudo_set_serving_rate_limit", "netuid", 2, "serving_rate_limit", 0);
+    gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
+    json_t *sr =
+        wait_ok(&loop, &r, gn_chain_submit(c, "Sudo", "sudo", sa, &alice, &so, res_cb, &r));
+    json_decref(sa);
+    cr_assert(json_is_true(json_object_get(sr, "success")));
+    json_decref(sr);
+    memset(&r, 0, sizeof(r));
+    json_t *sv = wait_ok(&loop, &r,
+                         gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9001, 10002000,
+                                                 GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_true(json_object_get(sv, "success")), "serve_axon landed");
+    json_decref(sv);
+    /* read back by ganglion and by polkadot-js */
+    memset(&r, 0, sizeof(r));
+    json_t *k = json_pack("[i,s]", 2, hk_ss58);
+    json_t *ax =
+        wait_ok(&loop, &r, gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, res_cb, &r));
+    json_decref(k);
+    cr_assert_eq(json_integer_value(json_object_get(ax, "ip")), 0x7f000003);
+    cr_assert_eq(json_integer_value(json_object_get(ax, "port")), 9001);
+    cr_assert_eq(json_integer_value(json_object_get(ax, "version")), 10002000);
+    cr_assert_eq(json_integer_value(json_object_get(ax, "protocol")), 4);
+    json_t *reqs = json_pack("[{s:s,s:s,s:s,s:[i,s]}]", "op", "query", "section", "subtensorModule",
+                             "method", "axons", "args", 2, hk_ss58);
+    json_t *theirs = gn_test_pjs(url, reqs);
+    json_decref(reqs);
+    cr_assert(gn_test_json_loose_equal(ax, json_array_get(theirs, 0)));
+    json_decref(theirs);
+    json_decref(ax);
+    /* the same axon again: nothing submitted */
+    memset(&r, 0, sizeof(r));
+    json_t *same = wait_ok(&loop, &r,
+                           gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9001, 10002000,
+                                                   GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_true(json_object_get(same, "unchanged")));
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(same, "axon"), "ip_text")),
+                     "127.0.0.3");
+    json_decref(same);
+    /* a changed port is served */
+    memset(&r, 0, sizeof(r));
+    json_t *moved = wait_ok(&loop, &r,
+                            gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9002, 10002000,
+                                                    GN_WAIT_IN_BLOCK, res_cb, &r));
+    cr_assert(json_is_true(json_object_get(moved, "success")));
+    json_decref(moved);
+    memset(&r, 0, sizeof(r));
+    k = json_pack("[i,s]", 2, hk_ss58);
+    ax = wait_ok(&loop, &r, gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, res_cb, &r));
+    json_decref(k);
+    cr_assert_eq(json_integer_value(json_object_get(ax, "port")), 9002);
+    json_decref(ax);
+    cr_assert_eq(
+        gn_subtensor_serve_axon(c, &hk, 2, "not an ip", 1, 1, GN_WAIT_IN_BLOCK, res_cb, &r),
+        GN_EINVAL);
+    gn_sr25519_wipe(&alice);
+    gn_sr25519_wipe(&hk);
     gn_chain_close(c);
     uv_run(&loop, UV_RUN_DEFAULT);
     gn_chain_release(c);
