@@ -9,6 +9,7 @@
 #include "ganglion/error.h"
 #include "ganglion/events.h"
 #include "ganglion/extrinsic.h"
+#include "ganglion/fs.h"
 #include "ganglion/hashing.h"
 #include "ganglion/hex.h"
 #include "ganglion/rpc.h"
@@ -16,14 +17,11 @@
 #include "ganglion/storage_key.h"
 #include "ganglion/value.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Results larger than this are decoded on the thread pool. */
 #define OFFLOAD_BYTES 8192
@@ -93,11 +91,11 @@ struct op {
     char *prefix_hex;
     page_t *pages;
     size_t n_pages, cap_pages, pending, total_keys;
-    bool keys_done;
+    bool keys_done, keys_inflight;
     /* submit */
     gn_submit_opts_t so;
     gn_sr25519_keypair_t kp;
-    bool has_kp, sign_only, fee_only;
+    bool sign_only, fee_only;
     char *xt_hex;
     char xt_hash[67];
     uint64_t nonce;
@@ -187,6 +185,13 @@ static bool is_hash(const char *s)
 {
     uint8_t b[32];
     return s && strlen(s) == 66 && gn_hex_decode_exact(s, 66, b, 32) == 0;
+}
+
+static int check_at(gn_chain_t *c, const char *at)
+{
+    if (c->closed)
+        return GN_ECLOSED;
+    return at && !is_hash(at) ? GN_EINVAL : 0;
 }
 
 static uint64_t hex_number(const json_t *j)
@@ -427,25 +432,19 @@ static void cache_path(const gn_chain_t *c, const slot_t *s, char *out, size_t c
     snprintf(out, cap, "%s/%s-%s-%u.metadata", c->cache_dir, g, s->name, s->spec);
 }
 
-static int mkdirs(const char *dir)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof(tmp), "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return GN_EIO;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? GN_EIO : 0;
-}
-
 static void slot_parse_work(uv_work_t *w)
 {
     slot_t *s = w->data;
     gn_chain_t *c = s->owner;
+    if (s->from_disk && !s->bytes) { /* the cache file, read here off the loop */
+        char path[1200];
+        cache_path(c, s, path, sizeof(path));
+        int rc = gn_fs_read(path, 64u << 20, &s->bytes, &s->len);
+        if (rc < 0) {
+            s->status = rc; /* slot_parsed fetches instead */
+            return;
+        }
+    }
     gn_runtime_t *rt = calloc(1, sizeof(*rt));
     if (!rt) {
         s->status = GN_ENOMEM;
@@ -469,18 +468,12 @@ static void slot_parse_work(uv_work_t *w)
     rt->raw_len = s->len;
     rt->from_disk = s->from_disk;
     s->bytes = NULL;
-    /* fetched from the node: keep it on disk for the next start */
-    if (!s->from_disk && c->cache_dir && c->have_genesis && mkdirs(c->cache_dir) == 0) {
-        char path[1200], tmp[1300];
+    /* fetched from the node: keep it on disk for the next start (a
+     * failed write only costs a fetch then) */
+    if (!s->from_disk && c->cache_dir && c->have_genesis) {
+        char path[1200];
         cache_path(c, s, path, sizeof(path));
-        snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-        FILE *f = fopen(tmp, "wb");
-        if (f) {
-            bool ok = fwrite(rt->raw, 1, rt->raw_len, f) == rt->raw_len;
-            ok = fclose(f) == 0 && ok;
-            if (!ok || rename(tmp, path) < 0)
-                unlink(tmp);
-        }
+        (void)gn_fs_write_atomic(path, rt->raw, rt->raw_len, true);
     }
     s->rt = rt;
     s->status = 0;
@@ -498,7 +491,9 @@ static void slot_parsed(uv_work_t *w, int status)
         return;
     }
     if (s->status < 0) {
-        if (s->from_disk) { /* a bad cache file: fetch instead */
+        if (s->from_disk) { /* no or a bad cache file: fetch instead */
+            free(s->bytes);
+            s->bytes = NULL;
             s->from_disk = false;
             s->status = 0;
             slot_fetch(s);
@@ -625,36 +620,26 @@ static void slot_load(slot_t *s)
 {
     gn_chain_t *c = s->owner;
     if (c->cache_dir && c->have_genesis) {
-        char path[1200];
-        cache_path(c, s, path, sizeof(path));
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            struct stat st;
-            if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < (64 << 20)) {
-                s->bytes = malloc((size_t)st.st_size);
-                if (s->bytes && fread(s->bytes, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
-                    fclose(f);
-                    s->len = (size_t)st.st_size;
-                    s->from_disk = true;
-                    slot_parse(s);
-                    return;
-                }
-                free(s->bytes);
-                s->bytes = NULL;
-            }
-            fclose(f);
-        }
+        s->from_disk = true; /* try the cache first (slot_parse_work reads it) */
+        slot_parse(s);
+        return;
     }
     slot_fetch(s);
+}
+
+/* chain_getBlockHash(0)'s answer, kept for cache names and signing. */
+static void take_genesis(gn_chain_t *c, int status, const gn_rpc_msg_t *m)
+{
+    const char *h = status == 0 ? json_string_value(m->result) : NULL;
+    if (h && strlen(h) == 66 && gn_hex_decode_exact(h, 66, c->genesis, 32) == 0)
+        c->have_genesis = true;
 }
 
 static void got_genesis(void *self, int status, const gn_rpc_msg_t *m)
 {
     slot_t *s = self;
     gn_chain_t *c = s->owner;
-    const char *h = status == 0 ? json_string_value(m->result) : NULL;
-    if (h && strlen(h) == 66 && gn_hex_decode_exact(h, 66, c->genesis, 32) == 0)
-        c->have_genesis = true;
+    take_genesis(c, status, m);
     if (status == GN_ECLOSED) {
         slot_fail(s, status, "chain_getBlockHash(0)");
         return;
@@ -840,10 +825,9 @@ static void runtime_done(op_t *op)
 
 int gn_chain_runtime(gn_chain_t *c, const char *at, gn_chain_runtime_cb cb, void *arg)
 {
-    if (c->closed)
-        return GN_ECLOSED;
-    if (at && !is_hash(at))
-        return GN_EINVAL;
+    int rc = check_at(c, at);
+    if (rc < 0)
+        return rc;
     op_t *op = op_new(c, NULL, arg, at);
     if (!op)
         return GN_ENOMEM;
@@ -865,9 +849,7 @@ int gn_chain_genesis(const gn_chain_t *c, uint8_t out[32])
 static void opened_genesis(void *self, int status, const gn_rpc_msg_t *m)
 {
     gn_chain_t *c = self;
-    const char *h = status == 0 ? json_string_value(m->result) : NULL;
-    if (h && strlen(h) == 66 && gn_hex_decode_exact(h, 66, c->genesis, 32) == 0)
-        c->have_genesis = true;
+    take_genesis(c, status, m);
 }
 
 int gn_chain_open(uv_loop_t *loop, const gn_chain_opts_t *o, gn_chain_t **out)
@@ -1169,10 +1151,9 @@ static void block_rt(op_t *op)
 
 int gn_chain_block(gn_chain_t *c, const char *at, gn_chain_cb cb, void *arg)
 {
-    if (c->closed)
-        return GN_ECLOSED;
-    if (at && !is_hash(at))
-        return GN_EINVAL;
+    int rc = check_at(c, at);
+    if (rc < 0)
+        return rc;
     op_t *op = op_new(c, cb, arg, at);
     if (!op)
         return GN_ENOMEM;
@@ -1274,22 +1255,27 @@ static const gn_storage_entry_t *find_entry(op_t *op, const char *pallet, const 
     return e;
 }
 
-static void events_rt(op_t *op)
+/* Read System.Events at op->at; fn gets the raw answer. */
+static void read_events(op_t *op, rpc_fn fn)
 {
     const gn_storage_entry_t *e = find_entry(op, "System", "Events");
     char *key = e ? entry_key(op, e, NULL) : NULL;
     if (!key)
         return;
-    op_rpc(op, "state_getStorage", json_pack("[s,s]", key, op->at), got_events);
+    op_rpc(op, "state_getStorage", json_pack("[s,s]", key, op->at), fn);
     free(key);
+}
+
+static void events_rt(op_t *op)
+{
+    read_events(op, got_events);
 }
 
 int gn_chain_events(gn_chain_t *c, const char *at, gn_chain_cb cb, void *arg)
 {
-    if (c->closed)
-        return GN_ECLOSED;
-    if (at && !is_hash(at))
-        return GN_EINVAL;
+    int rc = check_at(c, at);
+    if (rc < 0)
+        return rc;
     op_t *op = op_new(c, cb, arg, at);
     if (!op)
         return GN_ENOMEM;
@@ -1349,13 +1335,6 @@ static void query_rt(op_t *op)
     free(key);
 }
 
-static int check_at(gn_chain_t *c, const char *at)
-{
-    if (c->closed)
-        return GN_ECLOSED;
-    return at && !is_hash(at) ? GN_EINVAL : 0;
-}
-
 int gn_chain_query(gn_chain_t *c, const char *pallet, const char *item, const json_t *keys,
                    const char *at, gn_chain_cb cb, void *arg)
 {
@@ -1374,22 +1353,30 @@ int gn_chain_query(gn_chain_t *c, const char *pallet, const char *item, const js
     return 0;
 }
 
-/* query_multi: op->args = [[pallet, item, keys], ...]; op->in_json holds
- * the keys in order; state_queryStorageAt answers [{block, changes}]. */
-static void multi_work(op_t *op)
+/* state_queryStorageAt's [{block, changes: [[key, value|null]]}] as
+ * {key: value|null}. */
+static json_t *changes_by_key(const json_t *sets)
 {
-    json_t *changes = json_object();
-    json_t *sets = op->out; /* the node's answer, swapped in by got_multi */
-    op->out = NULL;
+    json_t *out = json_object();
     for (size_t i = 0; i < json_array_size(sets); i++) {
         json_t *ch = json_object_get(json_array_get(sets, i), "changes");
         for (size_t k = 0; k < json_array_size(ch); k++) {
             json_t *pair = json_array_get(ch, k);
             const char *key = json_string_value(json_array_get(pair, 0));
             if (key)
-                json_object_set(changes, key, json_array_get(pair, 1));
+                json_object_set(out, key, json_array_get(pair, 1));
         }
     }
+    return out;
+}
+
+/* query_multi: op->args = [[pallet, item, keys], ...]; op->in_json holds
+ * the keys in order; state_queryStorageAt answers [{block, changes}]. */
+static void multi_work(op_t *op)
+{
+    json_t *sets = op->out; /* the node's answer, swapped in by got_multi */
+    op->out = NULL;
+    json_t *changes = changes_by_key(sets);
     json_decref(sets);
     json_t *arr = json_array();
     op->status = 0;
@@ -1474,17 +1461,7 @@ static void map_work(op_t *op)
     const gn_storage_entry_t *e = op->entry;
     op->status = 0;
     for (size_t p = 0; p < op->n_pages && op->status == 0; p++) {
-        json_t *vals = json_object();
-        json_t *sets = op->pages[p].changes;
-        for (size_t i = 0; i < json_array_size(sets); i++) {
-            json_t *ch = json_object_get(json_array_get(sets, i), "changes");
-            for (size_t k = 0; k < json_array_size(ch); k++) {
-                json_t *pair = json_array_get(ch, k);
-                const char *key = json_string_value(json_array_get(pair, 0));
-                if (key)
-                    json_object_set(vals, key, json_array_get(pair, 1));
-            }
-        }
+        json_t *vals = changes_by_key(op->pages[p].changes);
         json_t *keys = op->pages[p].keys;
         for (size_t i = 0; i < json_array_size(keys) && op->status == 0; i++) {
             const char *key = json_string_value(json_array_get(keys, i));
@@ -1540,7 +1517,7 @@ static void map_work(op_t *op)
 /* Finish once nothing is in flight: the error, or decode every page. */
 static void map_settle(op_t *op)
 {
-    if (op->pending || op->watching) /* watching: a key page is in flight */
+    if (op->pending || op->keys_inflight)
         return;
     if (op->status < 0) {
         op_finish(op, op->status, NULL, "%s", op->err);
@@ -1617,7 +1594,7 @@ static int map_read_page(op_t *op, json_t *keys)
 static void got_map_keys(void *self, int status, const gn_rpc_msg_t *m)
 {
     op_t *op = self;
-    op->watching = false;
+    op->keys_inflight = false;
     if (status == 0 && !json_is_array(m->result))
         status = GN_EINVAL;
     if (status < 0 || op->status < 0) {
@@ -1656,7 +1633,7 @@ static void map_next_keys(op_t *op, const char *start)
         map_error(op, "state_getKeysPaged", rc, NULL);
         op->keys_done = true;
     } else {
-        op->watching = true;
+        op->keys_inflight = true;
     }
 }
 
@@ -1877,20 +1854,25 @@ static uint64_t nonce_next(const gn_chain_t *c, const uint8_t pub[32], uint64_t 
 }
 
 static void receipt_start(op_t *op, const char *block);
+
+/* The pool refused the extrinsic: the node's code, message and data; the
+ * client's own nonce count for the signer starts again from the chain's. */
+static void reject(op_t *op, json_int_t code, const char *message, const json_t *data)
+{
+    char *d = data && !json_is_null(data) ? json_dumps(data, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    nonce_remember(op->c, op->kp.pub, 0, true);
+    op_finish(op, GN_EREJECTED, NULL, "rejected by the node: %lld: %s%s%s", (long long)code,
+              message ? message : "", d ? ": " : "", d ? d : "");
+    free(d);
+}
+
 static void watch_cb(int status, const json_t *result, void *arg);
 
 static void got_submitted(void *self, int status, const gn_rpc_msg_t *m)
 {
     op_t *op = self;
     if (status == GN_EIO) {
-        nonce_remember(op->c, op->kp.pub, 0, true);
-        char *data = m->error_data && !json_is_null(m->error_data)
-                         ? json_dumps(m->error_data, JSON_ENCODE_ANY | JSON_COMPACT)
-                         : NULL;
-        op_finish(op, GN_EREJECTED, NULL, "rejected by the node: %lld: %s%s%s",
-                  (long long)m->error_code, m->error_message ? m->error_message : "",
-                  data ? ": " : "", data ? data : "");
-        free(data);
+        reject(op, m->error_code, m->error_message, m->error_data);
         return;
     }
     if (status < 0) {
@@ -1941,15 +1923,9 @@ static void watch_cb(int status, const json_t *result, void *arg)
     if (status < 0) { /* the subscription ended: the submission failed */
         op->watching = false;
         if (status == GN_EIO) {
-            nonce_remember(op->c, op->kp.pub, 0, true);
-            json_t *d = json_object_get(result, "data");
-            const char *msg = json_string_value(json_object_get(result, "message"));
-            char *data =
-                d && !json_is_null(d) ? json_dumps(d, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-            op_finish(op, GN_EREJECTED, NULL, "rejected by the node: %lld: %s%s%s",
-                      (long long)json_integer_value(json_object_get(result, "code")),
-                      msg ? msg : "", data ? ": " : "", data ? data : "");
-            free(data);
+            reject(op, json_integer_value(json_object_get(result, "code")),
+                   json_string_value(json_object_get(result, "message")),
+                   json_object_get(result, "data"));
         } else {
             op_finish(op, status, NULL, "watching extrinsic %s: %s", op->xt_hash,
                       status == GN_EFATE ? "the connection was lost after sending: it may or "
@@ -2085,14 +2061,12 @@ static void got_submit_nonce(void *self, int status, const gn_rpc_msg_t *m)
     sign_and_go(op, (uint64_t)json_integer_value(m->result));
 }
 
-static void got_submit_header(void *self, int status, const gn_rpc_msg_t *m)
+static void submit_rt(op_t *op)
 {
-    op_t *op = self;
-    if (status < 0 || !json_is_object(m->result)) {
-        op_fail_rpc(op, "chain_getHeader", status < 0 ? status : GN_EINVAL, m);
+    if (!op->c->have_genesis) {
+        op_finish(op, GN_ENOENT, NULL, "the genesis hash is not known yet");
         return;
     }
-    op->number = hex_number(json_object_get(m->result, "number"));
     if (op->so.nonce >= 0) {
         sign_and_go(op, 0);
         return;
@@ -2102,13 +2076,21 @@ static void got_submit_header(void *self, int status, const gn_rpc_msg_t *m)
     op_rpc(op, "system_accountNextIndex", json_pack("[s]", who), got_submit_nonce);
 }
 
-static void submit_rt(op_t *op)
+/* The era starts at the best block: its header gives both the number and
+ * (hashed here) the hash, in one request. */
+static void got_submit_header(void *self, int status, const gn_rpc_msg_t *m)
 {
-    if (!op->c->have_genesis) {
-        op_finish(op, GN_ENOENT, NULL, "the genesis hash is not known yet");
+    op_t *op = self;
+    json_t *head = status == 0 && json_is_object(m->result) ? head_json(m->result) : NULL;
+    if (!head) {
+        op_fail_rpc(op, "chain_getHeader", status < 0 ? status : GN_EINVAL, m);
         return;
     }
-    op_rpc(op, "chain_getHeader", json_pack("[s]", op->at), got_submit_header);
+    op->number = (uint64_t)json_integer_value(json_object_get(head, "number"));
+    op->has_at = true;
+    snprintf(op->at, sizeof(op->at), "%s", json_string_value(json_object_get(head, "hash")));
+    json_decref(head);
+    with_runtime(op, submit_rt);
 }
 
 static int submit_common(gn_chain_t *c, const char *pallet, const char *call, const json_t *args,
@@ -2126,7 +2108,6 @@ static int submit_common(gn_chain_t *c, const char *pallet, const char *call, co
     op->item = strdup(call);
     op->args = args ? json_deep_copy(args) : json_object();
     op->kp = *kp;
-    op->has_kp = true;
     if (o)
         op->so = *o;
     else
@@ -2137,7 +2118,7 @@ static int submit_common(gn_chain_t *c, const char *pallet, const char *call, co
         op_finish(op, GN_ENOMEM, NULL, NULL);
         return 0;
     }
-    pin_then_runtime(op, submit_rt);
+    op_rpc(op, "chain_getHeader", json_array(), got_submit_header);
     return 0;
 }
 
@@ -2291,12 +2272,7 @@ static void got_receipt_block(void *self, int status, const gn_rpc_msg_t *m)
                             json_object_get(json_object_get(b, "header"), "number"))));
     json_object_set_new(r, "extrinsic_index", json_integer(index));
     op->number = (uint64_t)index;
-    const gn_storage_entry_t *e = find_entry(op, "System", "Events");
-    char *key = e ? entry_key(op, e, NULL) : NULL;
-    if (!key)
-        return;
-    op_rpc(op, "state_getStorage", json_pack("[s,s]", key, op->at), got_receipt_events);
-    free(key);
+    read_events(op, got_receipt_events);
 }
 
 static void receipt_rt(op_t *op)

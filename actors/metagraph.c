@@ -2,14 +2,13 @@
 #include "ganglion/metagraph.h"
 #include "ganglion/chain_actor.h"
 #include "ganglion/error.h"
+#include "ganglion/fs.h"
 #include "ganglion/subtensor.h"
 #include "ganglion/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { T_SNAPSHOT = 0x6d01, T_RETRY, T_PERSISTED, T_LOADED };
 
@@ -74,19 +73,7 @@ static void free_persist(void *p)
 static void *write_snapshot(void *arg)
 {
     persist_t *x = arg;
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", x->path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    x->status = GN_EIO;
-    if (f) {
-        bool ok = fwrite(x->buf, 1, x->len, f) == x->len;
-        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-        ok = fclose(f) == 0 && ok;
-        if (ok && rename(tmp, x->path) == 0)
-            x->status = 0;
-        else
-            unlink(tmp);
-    }
+    x->status = gn_fs_write_atomic(x->path, x->buf, x->len, true);
     return x;
 }
 
@@ -127,17 +114,12 @@ static void free_loaded(void *p)
 static void *read_snapshot(void *arg)
 {
     loaded_t *l = arg;
-    FILE *f = fopen(l->path, "rb");
-    struct stat st;
-    if (!f)
-        return l;
-    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < (256 << 20)) {
-        uint8_t *b = malloc((size_t)st.st_size);
-        if (b && fread(b, 1, (size_t)st.st_size, f) == (size_t)st.st_size)
-            gn_wire_to_json(b, (size_t)st.st_size, &l->doc);
+    uint8_t *b;
+    size_t n;
+    if (gn_fs_read(l->path, 256u << 20, &b, &n) == 0) {
+        gn_wire_to_json(b, n, &l->doc);
         free(b);
     }
-    fclose(f);
     return l;
 }
 

@@ -178,161 +178,9 @@ int gn_subtensor_balances(gn_chain_t *c, const json_t *addresses, const char *at
     return rc;
 }
 
-/* ---- set_weights: the chain's own limits checked first, so a refusal
- * names the limit instead of costing a failed extrinsic ---- */
-
-typedef struct setw {
-    gn_chain_t *c;
-    gn_chain_cb cb;
-    void *arg;
-    gn_sr25519_keypair_t kp;
-    uint16_t netuid;
-    uint64_t version_key;
-    gn_wait_t wait;
-    uint16_t *uids, *vals;
-    size_t n;
-    uint64_t block;
-    char hotkey[64];
-} setw_t;
-
-static void setw_free(setw_t *w)
-{
-    sodium_memzero(&w->kp, sizeof(w->kp));
-    free(w->uids);
-    free(w->vals);
-    free(w);
-}
-
-static void setw_fail(setw_t *w, int status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    w->cb(status, NULL, msg, w->arg);
-    setw_free(w);
-}
-
-static void setw_done(int status, json_t *result, const char *error, void *arg)
-{
-    setw_t *w = arg;
-    w->cb(status, result, error, w->arg);
-    setw_free(w);
-}
-
-static void setw_checked(int status, json_t *r, const char *error, void *arg)
-{
-    setw_t *w = arg;
-    if (status < 0) {
-        setw_fail(w, status, "%s", error ? error : gn_strerror(status));
-        return;
-    }
-    json_t *uid = json_array_get(r, 0);
-    json_int_t min = json_integer_value(json_array_get(r, 1));
-    json_int_t limit = json_integer_value(json_array_get(r, 2));
-    json_t *last = json_array_get(r, 3);
-    bool cr = json_is_true(json_array_get(r, 4));
-    json_int_t min_key = json_integer_value(json_array_get(r, 5));
-    int rc = 0;
-    if (!json_is_integer(uid))
-        rc = GN_ENOENT;
-    if (rc == 0 && cr) {
-        setw_fail(w, GN_EUNSUPPORTED,
-                  "subnet %u has commit-reveal weights on: weights go through commit and reveal",
-                  w->netuid);
-    } else if (rc < 0) {
-        setw_fail(w, rc, "hotkey %s is not registered on subnet %u", w->hotkey, w->netuid);
-    } else if ((json_int_t)w->n < min) {
-        setw_fail(w, GN_ERANGE,
-                  "min allowed weights: %zu non-zero weight(s) given, subnet %u requires %lld",
-                  w->n, w->netuid, (long long)min);
-    } else if ((json_int_t)w->version_key < min_key) {
-        setw_fail(w, GN_ERANGE, "weights version key: %llu given, subnet %u requires >= %lld",
-                  (unsigned long long)w->version_key, w->netuid, (long long)min_key);
-    } else {
-        json_int_t last_block =
-            json_integer_value(json_array_get(last, (size_t)json_integer_value(uid)));
-        if (limit > 0 && last_block > 0 && (json_int_t)w->block - last_block < limit) {
-            setw_fail(w, GN_ERANGE,
-                      "weights rate limit: uid %lld last set weights at block %lld, subnet %u "
-                      "allows once every %lld blocks, now block %llu (wait %lld more)",
-                      (long long)json_integer_value(uid), (long long)last_block, w->netuid,
-                      (long long)limit, (unsigned long long)w->block,
-                      (long long)(limit - ((json_int_t)w->block - last_block)));
-        } else {
-            json_t *dests = json_array(), *ws = json_array();
-            for (size_t i = 0; i < w->n; i++) {
-                json_array_append_new(dests, json_integer(w->uids[i]));
-                json_array_append_new(ws, json_integer(w->vals[i]));
-            }
-            json_t *args = json_pack("{s:i,s:o,s:o,s:I}", "netuid", w->netuid, "dests", dests,
-                                     "weights", ws, "version_key", (json_int_t)w->version_key);
-            gn_submit_opts_t so = {.nonce = -1, .wait = w->wait};
-            rc = gn_chain_submit(w->c, "SubtensorModule", "set_weights", args, &w->kp, &so,
-                                 setw_done, w);
-            json_decref(args);
-            if (rc < 0)
-                setw_fail(w, rc, "set_weights: %s", gn_strerror(rc));
-        }
-    }
-    json_decref(r);
-}
-
-static void setw_head(int status, json_t *head, const char *error, void *arg)
-{
-    setw_t *w = arg;
-    if (status < 0) {
-        setw_fail(w, status, "%s", error ? error : gn_strerror(status));
-        return;
-    }
-    w->block = (uint64_t)json_integer_value(json_object_get(head, "number"));
-    json_t *qs = json_pack("[[s,s,[i,s]],[s,s,[i]],[s,s,[i]],[s,s,[i]],[s,s,[i]],[s,s,[i]]]",
-                           "SubtensorModule", "Uids", w->netuid, w->hotkey, "SubtensorModule",
-                           "MinAllowedWeights", w->netuid, "SubtensorModule", "WeightsSetRateLimit",
-                           w->netuid, "SubtensorModule", "LastUpdate", w->netuid, "SubtensorModule",
-                           "CommitRevealWeightsEnabled", w->netuid, "SubtensorModule",
-                           "WeightsVersionKey", w->netuid);
-    int rc = gn_chain_query_multi(w->c, qs, json_string_value(json_object_get(head, "hash")),
-                                  setw_checked, w);
-    json_decref(qs);
-    json_decref(head);
-    if (rc < 0)
-        setw_fail(w, rc, "reading the subnet's weight limits: %s", gn_strerror(rc));
-}
-
-int gn_subtensor_set_weights(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, uint16_t netuid,
-                             const uint64_t *uids, const double *scores, size_t n,
-                             uint64_t version_key, gn_wait_t wait, gn_chain_cb cb, void *arg)
-{
-    setw_t *w = calloc(1, sizeof(*w));
-    if (!w)
-        return GN_ENOMEM;
-    w->uids = malloc((n ? n : 1) * sizeof(uint16_t));
-    w->vals = malloc((n ? n : 1) * sizeof(uint16_t));
-    int rc = !w->uids || !w->vals ? GN_ENOMEM
-                                  : gn_weights_for_emit(uids, scores, n, w->uids, w->vals, &w->n);
-    if (rc == 0 && w->n == 0)
-        rc = GN_EINVAL; /* all zero: nothing to set, as the SDK says */
-    if (rc < 0) {
-        setw_free(w);
-        return rc;
-    }
-    w->c = c;
-    w->cb = cb;
-    w->arg = arg;
-    w->kp = *hotkey;
-    w->netuid = netuid;
-    w->version_key = version_key;
-    w->wait = wait;
-    gn_ss58_encode(hotkey->pub, 32, 42, w->hotkey, sizeof(w->hotkey));
-    rc = gn_chain_head(c, false, setw_head, w);
-    if (rc < 0)
-        setw_free(w);
-    return rc;
-}
-
-/* ---- register and serve: read first, write only what changes ---- */
+/* ---- writes: read first, so a write happens only when it changes
+ * something and a refusal can name the limit instead of costing a failed
+ * extrinsic ---- */
 
 typedef struct wr {
     gn_chain_t *c;
@@ -343,12 +191,18 @@ typedef struct wr {
     char hotkey[64];
     json_t *call; /* the arguments to submit when needed */
     gn_wait_t wait;
+    /* set_weights */
+    uint64_t version_key, block;
+    uint16_t *uids, *vals;
+    size_t n;
 } wr_t;
 
 static void wr_free(wr_t *w)
 {
     sodium_memzero(&w->kp, sizeof(w->kp));
     json_decref(w->call);
+    free(w->uids);
+    free(w->vals);
     free(w);
 }
 
@@ -368,6 +222,128 @@ static void wr_submit(wr_t *w, const char *call)
         wr_free(w);
     }
 }
+
+/* ---- set_weights: the chain's own limits checked first, so a refusal
+ * names the limit instead of costing a failed extrinsic ---- */
+
+static void wr_fail(wr_t *w, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    w->cb(status, NULL, msg, w->arg);
+    wr_free(w);
+}
+
+static void setw_checked(int status, json_t *r, const char *error, void *arg)
+{
+    wr_t *w = arg;
+    if (status < 0) {
+        wr_fail(w, status, "%s", error ? error : gn_strerror(status));
+        return;
+    }
+    json_t *uid = json_array_get(r, 0);
+    json_int_t min = json_integer_value(json_array_get(r, 1));
+    json_int_t limit = json_integer_value(json_array_get(r, 2));
+    json_t *last = json_array_get(r, 3);
+    bool cr = json_is_true(json_array_get(r, 4));
+    json_int_t min_key = json_integer_value(json_array_get(r, 5));
+    int rc = 0;
+    if (!json_is_integer(uid))
+        rc = GN_ENOENT;
+    if (rc == 0 && cr) {
+        wr_fail(w, GN_EUNSUPPORTED,
+                "subnet %u has commit-reveal weights on: weights go through commit and reveal",
+                w->netuid);
+    } else if (rc < 0) {
+        wr_fail(w, rc, "hotkey %s is not registered on subnet %u", w->hotkey, w->netuid);
+    } else if ((json_int_t)w->n < min) {
+        wr_fail(w, GN_ERANGE,
+                "min allowed weights: %zu non-zero weight(s) given, subnet %u requires %lld", w->n,
+                w->netuid, (long long)min);
+    } else if ((json_int_t)w->version_key < min_key) {
+        wr_fail(w, GN_ERANGE, "weights version key: %llu given, subnet %u requires >= %lld",
+                (unsigned long long)w->version_key, w->netuid, (long long)min_key);
+    } else {
+        json_int_t last_block =
+            json_integer_value(json_array_get(last, (size_t)json_integer_value(uid)));
+        if (limit > 0 && last_block > 0 && (json_int_t)w->block - last_block < limit) {
+            wr_fail(w, GN_ERANGE,
+                    "weights rate limit: uid %lld last set weights at block %lld, subnet %u "
+                    "allows once every %lld blocks, now block %llu (wait %lld more)",
+                    (long long)json_integer_value(uid), (long long)last_block, w->netuid,
+                    (long long)limit, (unsigned long long)w->block,
+                    (long long)(limit - ((json_int_t)w->block - last_block)));
+        } else {
+            json_t *dests = json_array(), *ws = json_array();
+            for (size_t i = 0; i < w->n; i++) {
+                json_array_append_new(dests, json_integer(w->uids[i]));
+                json_array_append_new(ws, json_integer(w->vals[i]));
+            }
+            w->call = json_pack("{s:i,s:o,s:o,s:I}", "netuid", w->netuid, "dests", dests, "weights",
+                                ws, "version_key", (json_int_t)w->version_key);
+            wr_submit(w, "set_weights");
+        }
+    }
+    json_decref(r);
+}
+
+static void setw_head(int status, json_t *head, const char *error, void *arg)
+{
+    wr_t *w = arg;
+    if (status < 0) {
+        wr_fail(w, status, "%s", error ? error : gn_strerror(status));
+        return;
+    }
+    w->block = (uint64_t)json_integer_value(json_object_get(head, "number"));
+    json_t *qs = json_pack("[[s,s,[i,s]],[s,s,[i]],[s,s,[i]],[s,s,[i]],[s,s,[i]],[s,s,[i]]]",
+                           "SubtensorModule", "Uids", w->netuid, w->hotkey, "SubtensorModule",
+                           "MinAllowedWeights", w->netuid, "SubtensorModule", "WeightsSetRateLimit",
+                           w->netuid, "SubtensorModule", "LastUpdate", w->netuid, "SubtensorModule",
+                           "CommitRevealWeightsEnabled", w->netuid, "SubtensorModule",
+                           "WeightsVersionKey", w->netuid);
+    int rc = gn_chain_query_multi(w->c, qs, json_string_value(json_object_get(head, "hash")),
+                                  setw_checked, w);
+    json_decref(qs);
+    json_decref(head);
+    if (rc < 0)
+        wr_fail(w, rc, "reading the subnet's weight limits: %s", gn_strerror(rc));
+}
+
+int gn_subtensor_set_weights(gn_chain_t *c, const gn_sr25519_keypair_t *hotkey, uint16_t netuid,
+                             const uint64_t *uids, const double *scores, size_t n,
+                             uint64_t version_key, gn_wait_t wait, gn_chain_cb cb, void *arg)
+{
+    wr_t *w = calloc(1, sizeof(*w));
+    if (!w)
+        return GN_ENOMEM;
+    w->uids = malloc((n ? n : 1) * sizeof(uint16_t));
+    w->vals = malloc((n ? n : 1) * sizeof(uint16_t));
+    int rc = !w->uids || !w->vals ? GN_ENOMEM
+                                  : gn_weights_for_emit(uids, scores, n, w->uids, w->vals, &w->n);
+    if (rc == 0 && w->n == 0)
+        rc = GN_EINVAL; /* all zero: nothing to set, as the SDK says */
+    if (rc < 0) {
+        wr_free(w);
+        return rc;
+    }
+    w->c = c;
+    w->cb = cb;
+    w->arg = arg;
+    w->kp = *hotkey;
+    w->netuid = netuid;
+    w->version_key = version_key;
+    w->wait = wait;
+    gn_ss58_encode(hotkey->pub, 32, 42, w->hotkey, sizeof(w->hotkey));
+    rc = gn_chain_head(c, false, setw_head, w);
+    if (rc < 0)
+        wr_free(w);
+    return rc;
+}
+
+/* ---- register and serve ---- */
 
 static void reg_checked(int status, json_t *uid, const char *error, void *arg)
 {

@@ -107,6 +107,7 @@ typedef struct {
     long long nonce, period;
     const char *tip;
     bool finalized, immortal, coldkey;
+    gn_wait_t wait_mode; /* from --wait */
     const char *pos[16];
     int npos;
 } copts_t;
@@ -203,6 +204,13 @@ static int parse(int argc, char **argv, copts_t *o)
             return gn_cli_usage("chain: too many arguments");
         }
     }
+    o->wait_mode = GN_WAIT_IN_BLOCK;
+    if (o->wait && !strcmp(o->wait, "none"))
+        o->wait_mode = GN_WAIT_NONE;
+    else if (o->wait && !strcmp(o->wait, "finalized"))
+        o->wait_mode = GN_WAIT_FINALIZED;
+    else if (o->wait && strcmp(o->wait, "inblock") && strcmp(o->wait, "in_block"))
+        return gn_cli_usage("--wait is none, inblock or finalized");
     return 0;
 }
 
@@ -337,12 +345,9 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         gn_sr25519_keypair_t kp;
         if ((rc = signer(o, true, &kp)) < 0)
             return rc;
-        gn_wait_t wait = o->wait && !strcmp(o->wait, "none")        ? GN_WAIT_NONE
-                         : o->wait && !strcmp(o->wait, "finalized") ? GN_WAIT_FINALIZED
-                                                                    : GN_WAIT_IN_BLOCK;
         rc = gn_subtensor_set_weights(c, &kp, (uint16_t)o->netuid, uids, scores, k,
                                       o->version_key ? o->version_key : GN_SUBTENSOR_VERSION_KEY,
-                                      wait, sync_cb, &s);
+                                      o->wait_mode, sync_cb, &s);
         gn_sr25519_wipe(&kp);
         rc = wait_for(loop, &s, rc);
     } else if ((!strcmp(cmd, "register") || !strcmp(cmd, "serve")) && n == 1) {
@@ -367,11 +372,9 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         /* register: the coldkey pays; serve: the hotkey signs */
         if ((rc = signer(o, !reg, &kp)) < 0)
             return rc;
-        gn_wait_t wait = o->wait && !strcmp(o->wait, "none")        ? GN_WAIT_NONE
-                         : o->wait && !strcmp(o->wait, "finalized") ? GN_WAIT_FINALIZED
-                                                                    : GN_WAIT_IN_BLOCK;
         if (reg) {
-            rc = gn_subtensor_register(c, &kp, (uint16_t)o->netuid, hotkey, wait, sync_cb, &s);
+            rc = gn_subtensor_register(c, &kp, (uint16_t)o->netuid, hotkey, o->wait_mode, sync_cb,
+                                       &s);
         } else {
             char *end;
             unsigned long p = strtoul(o->axon_port, &end, 10);
@@ -382,7 +385,7 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
             rc = gn_subtensor_serve_axon(c, &kp, (uint16_t)o->netuid, o->axon_ip, (uint16_t)p,
                                          o->version_key ? (uint32_t)o->version_key
                                                         : GN_SUBTENSOR_VERSION_KEY,
-                                         wait, sync_cb, &s);
+                                         o->wait_mode, sync_cb, &s);
         }
         gn_sr25519_wipe(&kp);
         rc = wait_for(loop, &s, rc);
@@ -396,15 +399,7 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         gn_submit_opts_t so = {.immortal = o->immortal,
                                .period = (uint64_t)o->period,
                                .nonce = o->nonce,
-                               .wait = GN_WAIT_IN_BLOCK};
-        if (o->wait && !strcmp(o->wait, "none"))
-            so.wait = GN_WAIT_NONE;
-        else if (o->wait && !strcmp(o->wait, "finalized"))
-            so.wait = GN_WAIT_FINALIZED;
-        else if (o->wait && strcmp(o->wait, "inblock") && strcmp(o->wait, "in_block")) {
-            json_decref(args);
-            return gn_cli_usage("--wait is none, inblock or finalized");
-        }
+                               .wait = o->wait_mode};
         if (o->tip) {
             char *end;
             unsigned long long t = strtoull(o->tip, &end, 10);

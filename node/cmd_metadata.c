@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fsutil.h"
+#include "ganglion/fs.h"
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
 #include "ganglion/metadata.h"

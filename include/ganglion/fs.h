@@ -1,6 +1,7 @@
-/* Internal to node/: small file helpers for key and state files. */
-#ifndef GN_NODE_FSUTIL_H
-#define GN_NODE_FSUTIL_H
+/* Small file helpers for key, cache and state files: atomic 0600 writes,
+ * bounded reads. Blocking: call them off the loop (gn_actor_work). */
+#ifndef GANGLION_FS_H
+#define GANGLION_FS_H
 
 #include <stdbool.h>
 #include <stddef.h>
