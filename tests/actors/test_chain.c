@@ -14,8 +14,8 @@
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
 #include "ganglion/ss58.h"
-#include "ganglion/suri.h"
 #include "support/chain.h"
+#include "support/chain_client.h"
 #include "support/json_loose.h"
 #include "support/pjs.h"
 
@@ -30,82 +30,12 @@
 static const char *const funded[] = {ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE, GANGLION};
 #define N_FUNDED 7
 
-typedef struct {
-    bool done;
-    int status;
-    json_t *result;
-    char err[768];
-} res_t;
-
-static void res_cb(int status, json_t *result, const char *error, void *arg)
+static json_t *query(gn_test_client_t *f, const char *pallet, const char *item, json_t *keys)
 {
-    res_t *r = arg;
-    r->done = true;
-    r->status = status;
-    r->result = result;
-    snprintf(r->err, sizeof(r->err), "%s", error ? error : "");
-}
-
-typedef struct {
-    uv_loop_t loop;
-    gn_chain_t *c;
-    char url[128];
-    int port;
-} fx_t;
-
-static void fx_client(fx_t *f, const char *cache_dir)
-{
-    uv_loop_init(&f->loop);
-    gn_chain_opts_t o = {.url = f->url, .cache_dir = cache_dir, .timeout_ms = 60000};
-    cr_assert_eq(gn_chain_open(&f->loop, &o, &f->c), 0);
-}
-
-static void fx_open(fx_t *f, const char *cache_dir)
-{
-    gn_test_chain_start(f->url, sizeof(f->url), &f->port);
-    fx_client(f, cache_dir);
-}
-
-static void fx_close(fx_t *f, bool stop_chain)
-{
-    gn_chain_close(f->c);
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    gn_chain_release(f->c);
-    cr_assert_eq(uv_loop_close(&f->loop), 0, "no handles left");
-    if (stop_chain)
-        gn_test_chain_stop(f->port);
-}
-
-/* Run the loop until r is answered (bounded: a hang fails the test). */
-static void wait_res(uv_loop_t *loop, res_t *r)
-{
-    uint64_t t0 = uv_hrtime();
-    while (!r->done && uv_hrtime() - t0 < 120ull * 1000000000)
-        uv_run(loop, UV_RUN_ONCE);
-    cr_assert(r->done, "no answer within 120 s");
-}
-
-static json_t *ok(uv_loop_t *loop, res_t *r, int rc)
-{
-    cr_assert_eq(rc, 0, "the call was refused: %s", gn_strerror(rc));
-    wait_res(loop, r);
-    cr_assert_eq(r->status, 0, "failed: %s", r->err);
-    return r->result;
-}
-
-static json_t *query(fx_t *f, const char *pallet, const char *item, json_t *keys)
-{
-    res_t r = {0};
-    int rc = gn_chain_query(f->c, pallet, item, keys, NULL, res_cb, &r);
+    gn_test_res_t r = {0};
+    int rc = gn_chain_query(f->c, pallet, item, keys, NULL, gn_test_res_cb, &r);
     json_decref(keys);
-    return ok(&f->loop, &r, rc);
-}
-
-static void keypair(const char *uri, gn_sr25519_keypair_t *kp)
-{
-    uint8_t rnd[32] = {0}, mini[32];
-    bool has_mini;
-    cr_assert_eq(gn_suri_keypair(uri, strlen(uri), rnd, kp, mini, &has_mini), 0);
+    return gn_test_res_ok(&f->loop, &r, rc);
 }
 
 static json_t *pjs_req(const char *op, const char *section, const char *method, json_t *args)
@@ -136,12 +66,12 @@ static void rt_cb(int st, gn_runtime_t *x, const char *e, void *arg)
 
 Test(chain, runtime_constants_and_disk_cache, .timeout = 300)
 {
-    fx_t f;
+    gn_test_client_t f;
     char dir[] = "/tmp/gn-chain-cache-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
-    fx_open(&f, dir);
+    gn_test_client_start(&f, dir);
     gn_runtime_t *rt = NULL;
-    res_t r = {0};
+    gn_test_res_t r = {0};
     /* the runtime: V15 through Metadata_metadata_at_version */
     rt_wait_t w = {0};
     cr_assert_eq(gn_chain_runtime(f.c, NULL, rt_cb, &w), 0);
@@ -157,16 +87,17 @@ Test(chain, runtime_constants_and_disk_cache, .timeout = 300)
     size_t total = 0;
     for (uint32_t p = 0; p < rt->md.n_pallets; p++)
         total += rt->md.pallets[p].n_constants;
-    res_t *all = calloc(total, sizeof(*all));
+    gn_test_res_t *all = calloc(total, sizeof(*all));
     size_t k = 0;
     for (uint32_t p = 0; p < rt->md.n_pallets; p++)
         for (uint32_t i = 0; i < rt->md.pallets[p].n_constants; i++, k++)
             cr_assert_eq(gn_chain_constant(f.c, rt->md.pallets[p].name,
-                                           rt->md.pallets[p].constants[i].name, res_cb, &all[k]),
+                                           rt->md.pallets[p].constants[i].name, gn_test_res_cb,
+                                           &all[k]),
                          0);
     size_t decoded = 0;
     for (k = 0; k < total; k++) {
-        wait_res(&f.loop, &all[k]);
+        gn_test_res_any(&f.loop, &all[k], 0);
         cr_expect_eq(all[k].status, 0, "constant %zu: %s", k, all[k].err);
         decoded += all[k].status == 0 && all[k].result;
         json_decref(all[k].result);
@@ -176,20 +107,21 @@ Test(chain, runtime_constants_and_disk_cache, .timeout = 300)
     cr_assert_eq(decoded, total);
     fprintf(stderr, "chain: %zu constants decoded from runtime %u (V%u)\n", total, rt->spec_version,
             rt->md.version);
-    json_t *v = ok(&f.loop, &r, gn_chain_constant(f.c, "System", "SS58Prefix", res_cb, &r));
+    json_t *v = gn_test_res_ok(&f.loop, &r,
+                               gn_chain_constant(f.c, "System", "SS58Prefix", gn_test_res_cb, &r));
     cr_assert_eq(json_integer_value(v), 42);
     json_decref(v);
     /* an unknown item is a clear error, not a crash */
     memset(&r, 0, sizeof(r));
-    cr_assert_eq(gn_chain_constant(f.c, "System", "NoSuchThing", res_cb, &r), 0);
-    wait_res(&f.loop, &r);
+    cr_assert_eq(gn_chain_constant(f.c, "System", "NoSuchThing", gn_test_res_cb, &r), 0);
+    gn_test_res_any(&f.loop, &r, 0);
     cr_assert_eq(r.status, GN_ENOENT);
     cr_assert(strstr(r.err, "NoSuchThing"), "%s", r.err);
     gn_runtime_unref(rt);
     gn_chain_stats_t st;
     gn_chain_stats(f.c, &st);
     cr_assert_eq(st.runtimes_fetched, 1, "metadata fetched once for %zu concurrent users", total);
-    fx_close(&f, false);
+    gn_test_client_close(&f, false);
 
     /* a second client finds the runtime on disk */
     uv_loop_init(&f.loop);
@@ -206,7 +138,7 @@ Test(chain, runtime_constants_and_disk_cache, .timeout = 300)
     gn_chain_stats(f.c, &st);
     cr_assert_eq(st.runtimes_fetched, 0);
     cr_assert_eq(st.runtimes_from_disk, 1);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
@@ -214,8 +146,8 @@ Test(chain, runtime_constants_and_disk_cache, .timeout = 300)
 
 Test(chain, reads_equal_polkadot_js, .timeout = 300)
 {
-    fx_t f;
-    fx_open(&f, NULL);
+    gn_test_client_t f;
+    gn_test_client_start(&f, NULL);
     json_t *reqs = json_array();
     for (int i = 0; i < N_FUNDED; i++)
         json_array_append_new(reqs,
@@ -231,10 +163,11 @@ Test(chain, reads_equal_polkadot_js, .timeout = 300)
         json_decref(ours);
     }
     /* the whole map, two keys a page, equal to polkadot-js' entries() */
-    res_t r = {0};
+    gn_test_res_t r = {0};
     gn_query_map_opts_t mo = {.page_size = 2};
-    json_t *m =
-        ok(&f.loop, &r, gn_chain_query_map(f.c, "System", "Account", NULL, &mo, NULL, res_cb, &r));
+    json_t *m = gn_test_res_ok(
+        &f.loop, &r,
+        gn_chain_query_map(f.c, "System", "Account", NULL, &mo, NULL, gn_test_res_cb, &r));
     json_t *entries = json_object_get(m, "entries"), *pe = json_array_get(theirs, N_FUNDED);
     cr_assert_geq(json_array_size(entries), N_FUNDED);
     cr_assert_eq(json_array_size(entries), json_array_size(pe));
@@ -256,17 +189,18 @@ Test(chain, reads_equal_polkadot_js, .timeout = 300)
     /* max_results and continuing from last_key */
     memset(&r, 0, sizeof(r));
     gn_query_map_opts_t m3 = {.page_size = 2, .max_results = 3};
-    json_t *first = ok(&f.loop, &r,
-                       gn_chain_query_map(f.c, "System", "Account", NULL, &m3,
-                                          json_string_value(json_object_get(m, "at")), res_cb, &r));
+    json_t *first = gn_test_res_ok(&f.loop, &r,
+                                   gn_chain_query_map(f.c, "System", "Account", NULL, &m3,
+                                                      json_string_value(json_object_get(m, "at")),
+                                                      gn_test_res_cb, &r));
     cr_assert_eq(json_array_size(json_object_get(first, "entries")), 3);
     memset(&r, 0, sizeof(r));
     gn_query_map_opts_t rest = {.page_size = 4,
                                 .start_key = json_string_value(json_object_get(first, "last_key"))};
-    json_t *second =
-        ok(&f.loop, &r,
-           gn_chain_query_map(f.c, "System", "Account", NULL, &rest,
-                              json_string_value(json_object_get(m, "at")), res_cb, &r));
+    json_t *second = gn_test_res_ok(&f.loop, &r,
+                                    gn_chain_query_map(f.c, "System", "Account", NULL, &rest,
+                                                       json_string_value(json_object_get(m, "at")),
+                                                       gn_test_res_cb, &r));
     cr_assert_eq(json_array_size(json_object_get(second, "entries")), json_array_size(entries) - 3);
     cr_assert(json_equal(json_array_get(json_object_get(second, "entries"), 0),
                          json_array_get(entries, 3)),
@@ -278,7 +212,8 @@ Test(chain, reads_equal_polkadot_js, .timeout = 300)
     memset(&r, 0, sizeof(r));
     json_t *qs = json_pack("[[s,s,[s]],[s,s,[s]],[s,s]]", "System", "Account", ALICE, "System",
                            "Account", GANGLION, "SubtensorModule", "TotalNetworks");
-    json_t *multi = ok(&f.loop, &r, gn_chain_query_multi(f.c, qs, NULL, res_cb, &r));
+    json_t *multi =
+        gn_test_res_ok(&f.loop, &r, gn_chain_query_multi(f.c, qs, NULL, gn_test_res_cb, &r));
     json_decref(qs);
     cr_assert_eq(json_array_size(multi), 3);
     cr_assert(gn_test_json_loose_equal(json_array_get(multi, 0), json_array_get(theirs, 0)));
@@ -286,19 +221,16 @@ Test(chain, reads_equal_polkadot_js, .timeout = 300)
     cr_assert(json_is_integer(json_array_get(multi, 2)));
     json_decref(multi);
     json_decref(theirs);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
 }
 
 Test(chain, subtensor_double_map_and_runtime_api, .timeout = 300)
 {
-    fx_t f;
+    gn_test_client_t f;
     gn_test_chain_start(f.url, sizeof(f.url), &f.port);
     /* a subnet with neurons, made by the chain's own seeding script */
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 3 >/dev/null 2>&1",
-             f.url);
-    cr_assert_eq(system(cmd), 0, "seed.mjs failed");
-    fx_client(&f, NULL);
+    gn_test_chain_seed(f.url, 3, false);
+    gn_test_client_open(&f, NULL);
     json_t *reqs = json_array();
     json_array_append_new(reqs, pjs_req("entries", "subtensorModule", "keys", NULL));
     json_array_append_new(reqs, pjs_req("entries", "subtensorModule", "uids", NULL));
@@ -306,11 +238,11 @@ Test(chain, subtensor_double_map_and_runtime_api, .timeout = 300)
     json_decref(reqs);
     const char *items[] = {"Keys", "Uids"};
     for (int it = 0; it < 2; it++) {
-        res_t r = {0};
+        gn_test_res_t r = {0};
         gn_query_map_opts_t mo = {.page_size = 2};
-        json_t *m =
-            ok(&f.loop, &r,
-               gn_chain_query_map(f.c, "SubtensorModule", items[it], NULL, &mo, NULL, res_cb, &r));
+        json_t *m = gn_test_res_ok(&f.loop, &r,
+                                   gn_chain_query_map(f.c, "SubtensorModule", items[it], NULL, &mo,
+                                                      NULL, gn_test_res_cb, &r));
         json_t *entries = json_object_get(m, "entries"), *pe = json_array_get(theirs, it);
         cr_assert_geq(json_array_size(entries), 3, "%s has the seeded neurons", items[it]);
         cr_assert_eq(json_array_size(entries), json_array_size(pe));
@@ -333,9 +265,9 @@ Test(chain, subtensor_double_map_and_runtime_api, .timeout = 300)
         json_t *netuid = json_array_get(json_object_get(json_array_get(entries, 0), "keys"), 0);
         json_t *prefix = json_pack("[O]", netuid);
         memset(&r, 0, sizeof(r));
-        json_t *sub = ok(
-            &f.loop, &r,
-            gn_chain_query_map(f.c, "SubtensorModule", items[it], prefix, &mo, NULL, res_cb, &r));
+        json_t *sub = gn_test_res_ok(&f.loop, &r,
+                                     gn_chain_query_map(f.c, "SubtensorModule", items[it], prefix,
+                                                        &mo, NULL, gn_test_res_cb, &r));
         json_decref(prefix);
         size_t want = 0;
         for (size_t i = 0; i < json_array_size(entries); i++)
@@ -347,17 +279,19 @@ Test(chain, subtensor_double_map_and_runtime_api, .timeout = 300)
     }
     json_decref(theirs);
     /* subnet and neuron data through the runtime API, decoded by V15 types */
-    res_t r = {0};
-    json_t *subnets = ok(&f.loop, &r,
-                         gn_chain_runtime_call(f.c, "SubnetInfoRuntimeApi", "get_subnets_info",
-                                               NULL, NULL, res_cb, &r));
+    gn_test_res_t r = {0};
+    json_t *subnets =
+        gn_test_res_ok(&f.loop, &r,
+                       gn_chain_runtime_call(f.c, "SubnetInfoRuntimeApi", "get_subnets_info", NULL,
+                                             NULL, gn_test_res_cb, &r));
     cr_assert(json_is_array(subnets) && json_array_size(subnets) >= 2, "root and the new subnet");
     json_decref(subnets);
     memset(&r, 0, sizeof(r));
     json_t *args = json_pack("[i]", 2);
-    json_t *neurons = ok(&f.loop, &r,
-                         gn_chain_runtime_call(f.c, "NeuronInfoRuntimeApi", "get_neurons_lite",
-                                               args, NULL, res_cb, &r));
+    json_t *neurons =
+        gn_test_res_ok(&f.loop, &r,
+                       gn_chain_runtime_call(f.c, "NeuronInfoRuntimeApi", "get_neurons_lite", args,
+                                             NULL, gn_test_res_cb, &r));
     json_decref(args);
     cr_assert(json_is_array(neurons));
     fprintf(stderr, "chain: get_neurons_lite(2): %zu neurons\n", json_array_size(neurons));
@@ -366,13 +300,13 @@ Test(chain, subtensor_double_map_and_runtime_api, .timeout = 300)
     memset(&r, 0, sizeof(r));
     args = json_pack("[s]", "x");
     cr_assert_eq(gn_chain_runtime_call(f.c, "NeuronInfoRuntimeApi", "get_neurons_lite", args, NULL,
-                                       res_cb, &r),
+                                       gn_test_res_cb, &r),
                  0);
     json_decref(args);
-    wait_res(&f.loop, &r);
+    gn_test_res_any(&f.loop, &r, 0);
     cr_assert_lt(r.status, 0);
     cr_assert(strstr(r.err, "netuid"), "%s", r.err);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
 }
 
 typedef struct {
@@ -393,10 +327,10 @@ static void on_value(int status, const json_t *v, void *arg)
 
 Test(chain, transfer_receipts_and_rejections, .timeout = 300)
 {
-    fx_t f;
-    fx_open(&f, NULL);
+    gn_test_client_t f;
+    gn_test_client_start(&f, NULL);
     gn_sr25519_keypair_t bob;
-    keypair("//Bob", &bob);
+    gn_test_keypair("//Bob", &bob);
     json_t *b0 = query(&f, "System", "Account", json_pack("[s]", BOB));
     json_t *d0 = query(&f, "System", "Account", json_pack("[s]", DAVE));
     /* Dave's account watched through a storage subscription */
@@ -406,16 +340,17 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     cr_assert_eq(gn_chain_subscribe_storage(f.c, "System", "Account", dk, on_value, &dw, &dh), 0);
     json_decref(dk);
     const long long amount = 1234567890;
-    res_t r = {0};
+    gn_test_res_t r = {0};
     json_t *args = json_pack("{s:s,s:I}", "dest", DAVE, "value", (json_int_t)amount);
-    json_t *fee = ok(&f.loop, &r,
-                     gn_chain_fee(f.c, "Balances", "transfer_keep_alive", args, &bob, res_cb, &r));
+    json_t *fee = gn_test_res_ok(
+        &f.loop, &r,
+        gn_chain_fee(f.c, "Balances", "transfer_keep_alive", args, &bob, gn_test_res_cb, &r));
     cr_assert(json_is_integer(json_object_get(fee, "partial_fee")));
     memset(&r, 0, sizeof(r));
     gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
-    json_t *rc =
-        ok(&f.loop, &r,
-           gn_chain_submit(f.c, "Balances", "transfer_keep_alive", args, &bob, &so, res_cb, &r));
+    json_t *rc = gn_test_res_ok(&f.loop, &r,
+                                gn_chain_submit(f.c, "Balances", "transfer_keep_alive", args, &bob,
+                                                &so, gn_test_res_cb, &r));
     json_decref(args);
     cr_assert(json_is_true(json_object_get(rc, "success")));
     cr_assert(json_is_string(json_object_get(rc, "block_hash")));
@@ -451,8 +386,9 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     /* the receipt's block holds the extrinsic, signed by Bob */
     memset(&r, 0, sizeof(r));
     json_t *blk =
-        ok(&f.loop, &r,
-           gn_chain_block(f.c, json_string_value(json_object_get(rc, "block_hash")), res_cb, &r));
+        gn_test_res_ok(&f.loop, &r,
+                       gn_chain_block(f.c, json_string_value(json_object_get(rc, "block_hash")),
+                                      gn_test_res_cb, &r));
     json_t *x = json_array_get(json_object_get(blk, "extrinsics"),
                                (size_t)json_integer_value(json_object_get(rc, "extrinsic_index")));
     cr_assert_str_eq(json_string_value(json_object_get(x, "signer")), BOB);
@@ -464,9 +400,9 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     /* beyond the balance: dispatched, failed, the error decoded */
     memset(&r, 0, sizeof(r));
     args = json_pack("{s:s,s:I}", "dest", DAVE, "value", (json_int_t)1000000000000000000LL);
-    json_t *poor =
-        ok(&f.loop, &r,
-           gn_chain_submit(f.c, "Balances", "transfer_allow_death", args, &bob, &so, res_cb, &r));
+    json_t *poor = gn_test_res_ok(&f.loop, &r,
+                                  gn_chain_submit(f.c, "Balances", "transfer_allow_death", args,
+                                                  &bob, &so, gn_test_res_cb, &r));
     json_decref(args);
     cr_assert(json_is_false(json_object_get(poor, "success")));
     json_t *err = json_object_get(poor, "error");
@@ -479,9 +415,9 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     /* a module error, named through the pallet's error enum */
     memset(&r, 0, sizeof(r));
     args = json_pack("{s:i,s:s}", "netuid", 77, "hotkey", DAVE);
-    json_t *mod =
-        ok(&f.loop, &r,
-           gn_chain_submit(f.c, "SubtensorModule", "burned_register", args, &bob, &so, res_cb, &r));
+    json_t *mod = gn_test_res_ok(&f.loop, &r,
+                                 gn_chain_submit(f.c, "SubtensorModule", "burned_register", args,
+                                                 &bob, &so, gn_test_res_cb, &r));
     json_decref(args);
     err = json_object_get(mod, "error");
     cr_assert(json_is_false(json_object_get(mod, "success")));
@@ -494,17 +430,17 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     /* a bad signature: the pool refuses it */
     memset(&r, 0, sizeof(r));
     args = json_pack("{s:s,s:i}", "dest", DAVE, "value", 1);
-    json_t *signed_ =
-        ok(&f.loop, &r,
-           gn_chain_sign(f.c, "Balances", "transfer_keep_alive", args, &bob, &so, res_cb, &r));
+    json_t *signed_ = gn_test_res_ok(
+        &f.loop, &r,
+        gn_chain_sign(f.c, "Balances", "transfer_keep_alive", args, &bob, &so, gn_test_res_cb, &r));
     char *hex = strdup(json_string_value(json_object_get(signed_, "hex")));
     /* the signature follows the length prefix, version byte and address
      * (MultiAddress::Id: 1 + 32 bytes): flip a bit in it */
     size_t at = 2 + 2 * (2 + 1 + 1 + 32) + 2 + 10;
     hex[at] = hex[at] == '0' ? '1' : '0';
     memset(&r, 0, sizeof(r));
-    cr_assert_eq(gn_chain_submit_raw(f.c, hex, GN_WAIT_IN_BLOCK, res_cb, &r), 0);
-    wait_res(&f.loop, &r);
+    cr_assert_eq(gn_chain_submit_raw(f.c, hex, GN_WAIT_IN_BLOCK, gn_test_res_cb, &r), 0);
+    gn_test_res_any(&f.loop, &r, 0);
     cr_assert_eq(r.status, GN_EREJECTED, "%s", r.err);
     cr_assert(strstr(r.err, "badProof") || strstr(r.err, "BadProof"), "%s", r.err);
     fprintf(stderr, "chain: bad signature: %s\n", r.err);
@@ -513,17 +449,18 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     /* a stale nonce: the pool refuses it */
     memset(&r, 0, sizeof(r));
     gn_submit_opts_t stale = {.nonce = 0, .wait = GN_WAIT_IN_BLOCK};
-    cr_assert_eq(
-        gn_chain_submit(f.c, "Balances", "transfer_keep_alive", args, &bob, &stale, res_cb, &r), 0);
-    wait_res(&f.loop, &r);
+    cr_assert_eq(gn_chain_submit(f.c, "Balances", "transfer_keep_alive", args, &bob, &stale,
+                                 gn_test_res_cb, &r),
+                 0);
+    gn_test_res_any(&f.loop, &r, 0);
     cr_assert_eq(r.status, GN_EREJECTED, "%s", r.err);
     cr_assert(strstr(r.err, "stale") || strstr(r.err, "Stale"), "%s", r.err);
     fprintf(stderr, "chain: stale nonce: %s\n", r.err);
     /* and the client's own nonce count recovers: the next one lands */
     memset(&r, 0, sizeof(r));
-    json_t *again =
-        ok(&f.loop, &r,
-           gn_chain_submit(f.c, "Balances", "transfer_keep_alive", args, &bob, &so, res_cb, &r));
+    json_t *again = gn_test_res_ok(&f.loop, &r,
+                                   gn_chain_submit(f.c, "Balances", "transfer_keep_alive", args,
+                                                   &bob, &so, gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(again, "success")));
     json_decref(again);
     json_decref(args);
@@ -534,19 +471,19 @@ Test(chain, transfer_receipts_and_rejections, .timeout = 300)
     json_decref(b1);
     json_decref(d0);
     json_decref(d1);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
 }
 
 #define CONCURRENT 500
 
 Test(chain, five_hundred_concurrent_queries, .timeout = 300)
 {
-    fx_t f;
-    fx_open(&f, NULL);
+    gn_test_client_t f;
+    gn_test_client_start(&f, NULL);
     json_t *base[N_FUNDED];
     for (int i = 0; i < N_FUNDED; i++)
         base[i] = query(&f, "System", "Account", json_pack("[s]", funded[i]));
-    static res_t rs[CONCURRENT];
+    static gn_test_res_t rs[CONCURRENT];
     static char who[CONCURRENT][64];
     memset(rs, 0, sizeof(rs));
     for (int i = 0; i < CONCURRENT; i++) {
@@ -558,12 +495,12 @@ Test(chain, five_hundred_concurrent_queries, .timeout = 300)
             cr_assert_eq(gn_ss58_encode(acc, 32, 42, who[i], sizeof(who[i])), 0);
         }
         json_t *k = json_pack("[s]", who[i]);
-        cr_assert_eq(gn_chain_query(f.c, "System", "Account", k, NULL, res_cb, &rs[i]), 0);
+        cr_assert_eq(gn_chain_query(f.c, "System", "Account", k, NULL, gn_test_res_cb, &rs[i]), 0);
         json_decref(k);
     }
     uint64_t t0 = uv_hrtime();
     for (int i = 0; i < CONCURRENT; i++)
-        wait_res(&f.loop, &rs[i]);
+        gn_test_res_any(&f.loop, &rs[i], 0);
     double ms = (double)(uv_hrtime() - t0) / 1e6;
     int right = 0;
     for (int i = 0; i < CONCURRENT; i++) {
@@ -579,7 +516,7 @@ Test(chain, five_hundred_concurrent_queries, .timeout = 300)
     fprintf(stderr, "chain: %d concurrent queries on one socket in %.0f ms\n", CONCURRENT, ms);
     for (int i = 0; i < N_FUNDED; i++)
         json_decref(base[i]);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
 }
 
 typedef struct {
@@ -600,13 +537,13 @@ static void on_head(int status, const json_t *head, void *arg)
     }
 }
 
-static void new_block(fx_t *f)
+static void new_block(gn_test_client_t *f)
 {
-    res_t r = {0};
+    gn_test_res_t r = {0};
     json_t *p = json_pack("[{s:i}]", "count", 1);
-    int rc = gn_chain_rpc(f->c, "dev_newBlock", p, res_cb, &r);
+    int rc = gn_chain_rpc(f->c, "dev_newBlock", p, gn_test_res_cb, &r);
     json_decref(p);
-    json_decref(ok(&f->loop, &r, rc));
+    json_decref(gn_test_res_ok(&f->loop, &r, rc));
 }
 
 static void run_for(uv_loop_t *loop, uint64_t ms)
@@ -618,8 +555,8 @@ static void run_for(uv_loop_t *loop, uint64_t ms)
 
 Test(chain, heads_and_chain_restart, .timeout = 300)
 {
-    fx_t f;
-    fx_open(&f, NULL);
+    gn_test_client_t f;
+    gn_test_client_start(&f, NULL);
     heads_t h = {0};
     uint64_t handle;
     cr_assert_eq(gn_chain_subscribe_heads(f.c, false, on_head, &h, &handle), 0);
@@ -630,24 +567,24 @@ Test(chain, heads_and_chain_restart, .timeout = 300)
         uv_run(&f.loop, UV_RUN_ONCE);
     cr_assert_geq(h.heads, 3, "the first head and two new blocks");
     /* each head's hash is the node's own hash for that number */
-    res_t r = {0};
-    json_t *hd = ok(&f.loop, &r, gn_chain_head(f.c, false, res_cb, &r));
+    gn_test_res_t r = {0};
+    json_t *hd = gn_test_res_ok(&f.loop, &r, gn_chain_head(f.c, false, gn_test_res_cb, &r));
     memset(&r, 0, sizeof(r));
-    json_t *bh =
-        ok(&f.loop, &r,
-           gn_chain_block_hash(f.c, (uint64_t)json_integer_value(json_object_get(hd, "number")),
-                               res_cb, &r));
+    json_t *bh = gn_test_res_ok(
+        &f.loop, &r,
+        gn_chain_block_hash(f.c, (uint64_t)json_integer_value(json_object_get(hd, "number")),
+                            gn_test_res_cb, &r));
     cr_assert_str_eq(json_string_value(bh), json_string_value(json_object_get(hd, "hash")));
     json_decref(hd);
     json_decref(bh);
 
     /* queries in flight when the chain dies */
     enum { INFLIGHT = 40 };
-    static res_t q[INFLIGHT];
+    static gn_test_res_t q[INFLIGHT];
     memset(q, 0, sizeof(q));
     for (int i = 0; i < INFLIGHT; i++) {
         json_t *k = json_pack("[s]", funded[i % N_FUNDED]);
-        cr_assert_eq(gn_chain_query(f.c, "System", "Account", k, NULL, res_cb, &q[i]), 0);
+        cr_assert_eq(gn_chain_query(f.c, "System", "Account", k, NULL, gn_test_res_cb, &q[i]), 0);
         json_decref(k);
     }
     gn_test_chain_stop(f.port);
@@ -655,7 +592,7 @@ Test(chain, heads_and_chain_restart, .timeout = 300)
     char url[128];
     gn_test_chain_start_on(f.port, url, sizeof(url));
     for (int i = 0; i < INFLIGHT; i++)
-        wait_res(&f.loop, &q[i]);
+        gn_test_res_any(&f.loop, &q[i], 0);
     int done = 0, failed = 0;
     for (int i = 0; i < INFLIGHT; i++) {
         if (q[i].status == 0) {
@@ -687,18 +624,18 @@ Test(chain, heads_and_chain_restart, .timeout = 300)
     cr_assert_geq(st.reconnects, 1);
     cr_assert_eq(gn_chain_unsubscribe(f.c, handle), 0);
     cr_assert_eq(h.ended, 1);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
 }
 
 /* A runtime upgrade mid-run (sudo set_code to the spec-300 runtime): the
  * client decodes each block with its own runtime. */
 Test(chain, runtime_upgrade_swaps_metadata_at_its_block, .timeout = 300)
 {
-    fx_t f;
-    fx_open(&f, NULL);
+    gn_test_client_t f;
+    gn_test_client_start(&f, NULL);
     FILE *w = fopen(GN_SOURCE_DIR "/build/chain/subtensor-spec300-babe-npos.wasm", "rb");
     if (!w) {
-        fx_close(&f, true);
+        gn_test_client_close(&f, true);
         cr_skip_test("no spec-300 runtime in build/chain");
     }
     static uint8_t code[4 << 20];
@@ -707,8 +644,8 @@ Test(chain, runtime_upgrade_swaps_metadata_at_its_block, .timeout = 300)
     cr_assert(n > 1000 && n < sizeof(code));
     char *hex = malloc(2 * n + 3);
     cr_assert_eq(gn_hex_encode(code, n, 1, hex, 2 * n + 3), 0);
-    res_t r = {0};
-    json_t *before = ok(&f.loop, &r, gn_chain_head(f.c, false, res_cb, &r));
+    gn_test_res_t r = {0};
+    json_t *before = gn_test_res_ok(&f.loop, &r, gn_chain_head(f.c, false, gn_test_res_cb, &r));
     rt_wait_t w0 = {0};
     cr_assert_eq(gn_chain_runtime(f.c, NULL, rt_cb, &w0), 0);
     while (!w0.done)
@@ -718,14 +655,14 @@ Test(chain, runtime_upgrade_swaps_metadata_at_its_block, .timeout = 300)
     gn_runtime_unref(w0.rt);
 
     gn_sr25519_keypair_t alice;
-    keypair("//Alice", &alice);
+    gn_test_keypair("//Alice", &alice);
     json_t *args =
         json_pack("{s:{s:{s:{s:s}}}}", "call", "System", "set_code_without_checks", "code", hex);
     free(hex);
     gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
     memset(&r, 0, sizeof(r));
-    json_t *rc =
-        ok(&f.loop, &r, gn_chain_submit(f.c, "Sudo", "sudo", args, &alice, &so, res_cb, &r));
+    json_t *rc = gn_test_res_ok(
+        &f.loop, &r, gn_chain_submit(f.c, "Sudo", "sudo", args, &alice, &so, gn_test_res_cb, &r));
     json_decref(args);
     gn_sr25519_wipe(&alice);
     cr_assert(json_is_true(json_object_get(rc, "success")));
@@ -764,15 +701,16 @@ Test(chain, runtime_upgrade_swaps_metadata_at_its_block, .timeout = 300)
     } while (st.runtime_upgrades < 1 && uv_hrtime() - t0 < 30ull * 1000000000);
     cr_assert_eq(st.runtime_upgrades, 1);
     memset(&r, 0, sizeof(r));
-    json_t *ver = ok(&f.loop, &r, gn_chain_constant(f.c, "System", "Version", res_cb, &r));
+    json_t *ver = gn_test_res_ok(&f.loop, &r,
+                                 gn_chain_constant(f.c, "System", "Version", gn_test_res_cb, &r));
     cr_assert_eq(json_integer_value(json_object_get(ver, "spec_version")), 300);
     /* events of both blocks decode, each with its runtime */
     memset(&r, 0, sizeof(r));
-    json_decref(ok(&f.loop, &r, gn_chain_events(f.c, old_hash, res_cb, &r)));
+    json_decref(gn_test_res_ok(&f.loop, &r, gn_chain_events(f.c, old_hash, gn_test_res_cb, &r)));
     memset(&r, 0, sizeof(r));
-    json_decref(ok(&f.loop, &r, gn_chain_events(f.c, new_hash, res_cb, &r)));
+    json_decref(gn_test_res_ok(&f.loop, &r, gn_chain_events(f.c, new_hash, gn_test_res_cb, &r)));
     json_decref(ver);
     json_decref(rc);
     json_decref(before);
-    fx_close(&f, true);
+    gn_test_client_close(&f, true);
 }

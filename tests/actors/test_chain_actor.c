@@ -6,8 +6,8 @@
 
 #include "ganglion/chain_actor.h"
 #include "ganglion/error.h"
-#include "ganglion/suri.h"
 #include "support/chain.h"
+#include "support/chain_client.h"
 
 static const gn_msg_type_t GO = {0x7701, "test.go", NULL};
 static const gn_msg_type_t GIVE_UP = {0x7702, "test.give_up", NULL};
@@ -57,9 +57,7 @@ static int probe_handle(gn_actor_t *a, gn_msg_t *m)
             "Balances", "transfer_keep_alive",
             json_pack("{s:s,s:i}", "dest", "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy",
                       "value", 1000));
-        uint8_t rnd[32] = {0}, mini[32];
-        bool has;
-        cr_assert_eq(gn_suri_keypair("//Charlie", 9, rnd, &s->kp, mini, &has), 0);
+        gn_test_keypair("//Charlie", &s->kp);
         s->submit.wait = GN_WAIT_IN_BLOCK;
         send_req(a, p->chain, &GN_MSG_CHAIN_SUBMIT, s);
         return 0;

@@ -81,15 +81,13 @@ static void run(const char *url, const char *path, probe_t *p)
 
 Test(metagraph, sync_equals_the_runtime_api_and_restart_serves_the_snapshot, .timeout = 300)
 {
-    char url[128], cmd[512], path[] = "/tmp/gn-metagraph-XXXXXX";
+    char url[128], path[] = "/tmp/gn-metagraph-XXXXXX";
     int port, fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
     unlink(path); /* no snapshot yet */
     gn_test_chain_start(url, sizeof(url), &port);
-    snprintf(cmd, sizeof(cmd), "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 3 >/dev/null 2>&1",
-             url);
-    cr_assert_eq(system(cmd), 0, "seed.mjs failed");
+    gn_test_chain_seed(url, 3, false);
 
     static probe_t p;
     run(url, path, &p);

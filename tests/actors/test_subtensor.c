@@ -8,47 +8,17 @@
 #include "ganglion/error.h"
 #include "ganglion/ss58.h"
 #include "ganglion/subtensor.h"
-#include "ganglion/suri.h"
 #include "ganglion/weights.h"
 #include "support/chain.h"
+#include "support/chain_client.h"
 #include "support/json_loose.h"
 #include "support/pjs.h"
 
-typedef struct {
-    bool done;
-    int status;
-    json_t *result;
-    char err[512];
-} res_t;
-
-static void res_cb(int status, json_t *result, const char *error, void *arg)
-{
-    res_t *r = arg;
-    r->done = true;
-    r->status = status;
-    r->result = result;
-    snprintf(r->err, sizeof(r->err), "%s", error ? error : "");
-}
-
-static json_t *wait_ok(uv_loop_t *loop, res_t *r, int rc)
-{
-    cr_assert_eq(rc, 0);
-    uint64_t t0 = uv_hrtime();
-    while (!r->done && uv_hrtime() - t0 < 120ull * 1000000000)
-        uv_run(loop, UV_RUN_ONCE);
-    cr_assert(r->done);
-    cr_assert_eq(r->status, 0, "%s", r->err);
-    return r->result;
-}
-
 Test(subtensor, reads_equal_polkadot_js, .timeout = 300)
 {
-    char url[128], cmd[512];
-    int port;
-    gn_test_chain_start(url, sizeof(url), &port);
-    snprintf(cmd, sizeof(cmd), "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 3 >/dev/null 2>&1",
-             url);
-    cr_assert_eq(system(cmd), 0, "seed.mjs failed");
+    gn_test_client_t f;
+    gn_test_chain_start(f.url, sizeof(f.url), &f.port);
+    gn_test_chain_seed(f.url, 3, false);
     json_t *reqs = json_pack(
         "[{s:s,s:s,s:s,s:[i]},{s:s,s:s,s:s,s:[i]},{s:s,s:s,s:s,s:[s]},{s:s,s:s,s:s,s:[]}]", "op",
         "call", "section", "neuronInfoRuntimeApi", "method", "getNeuronsLite", "args", 2, "op",
@@ -56,24 +26,22 @@ Test(subtensor, reads_equal_polkadot_js, .timeout = 300)
         "query", "section", "system", "method", "account", "args",
         "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "op", "entries", "section",
         "subtensorModule", "method", "networksAdded", "args");
-    json_t *theirs = gn_test_pjs(url, reqs);
+    json_t *theirs = gn_test_pjs(f.url, reqs);
     json_decref(reqs);
 
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    gn_chain_t *c;
-    gn_chain_opts_t o = {.url = url};
-    cr_assert_eq(gn_chain_open(&loop, &o, &c), 0);
-    res_t r[4] = {0};
+    gn_test_client_open(&f, NULL);
+    uv_loop_t *loop = &f.loop;
+    gn_chain_t *c = f.c;
+    gn_test_res_t r[4] = {0};
     /* all four at once, on one socket */
-    cr_assert_eq(gn_subtensor_neurons(c, 2, true, NULL, res_cb, &r[0]), 0);
-    cr_assert_eq(gn_subtensor_metagraph(c, 2, NULL, res_cb, &r[1]), 0);
+    cr_assert_eq(gn_subtensor_neurons(c, 2, true, NULL, gn_test_res_cb, &r[0]), 0);
+    cr_assert_eq(gn_subtensor_metagraph(c, 2, NULL, gn_test_res_cb, &r[1]), 0);
     json_t *who = json_pack("[s]", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
-    cr_assert_eq(gn_subtensor_balances(c, who, NULL, res_cb, &r[2]), 0);
+    cr_assert_eq(gn_subtensor_balances(c, who, NULL, gn_test_res_cb, &r[2]), 0);
     json_decref(who);
-    cr_assert_eq(gn_subtensor_subnets(c, NULL, res_cb, &r[3]), 0);
-    json_t *neurons = wait_ok(&loop, &r[0], 0), *mg = wait_ok(&loop, &r[1], 0);
-    json_t *bal = wait_ok(&loop, &r[2], 0), *subnets = wait_ok(&loop, &r[3], 0);
+    cr_assert_eq(gn_subtensor_subnets(c, NULL, gn_test_res_cb, &r[3]), 0);
+    json_t *neurons = gn_test_res_ok(loop, &r[0], 0), *mg = gn_test_res_ok(loop, &r[1], 0);
+    json_t *bal = gn_test_res_ok(loop, &r[2], 0), *subnets = gn_test_res_ok(loop, &r[3], 0);
 
     /* neurons_lite: field by field, plus our ip_text */
     json_t *pn = json_array_get(theirs, 0);
@@ -106,61 +74,36 @@ Test(subtensor, reads_equal_polkadot_js, .timeout = 300)
     json_decref(subnets);
     json_decref(theirs);
     /* a subnet that does not exist: an empty list, not an error */
-    res_t none = {0};
-    json_t *empty = wait_ok(&loop, &none, gn_subtensor_neurons(c, 99, true, NULL, res_cb, &none));
+    gn_test_res_t none = {0};
+    json_t *empty =
+        gn_test_res_ok(loop, &none, gn_subtensor_neurons(c, 99, true, NULL, gn_test_res_cb, &none));
     cr_assert_eq(json_array_size(empty), 0);
     json_decref(empty);
-    gn_chain_close(c);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    gn_chain_release(c);
-    cr_assert_eq(uv_loop_close(&loop), 0);
-    gn_test_chain_stop(port);
-}
-
-static json_t *wait_any(uv_loop_t *loop, res_t *r, int rc)
-{
-    cr_assert_eq(rc, 0);
-    uint64_t t0 = uv_hrtime();
-    while (!r->done && uv_hrtime() - t0 < 120ull * 1000000000)
-        uv_run(loop, UV_RUN_ONCE);
-    cr_assert(r->done);
-    return r->result;
-}
-
-static void key(const char *uri, gn_sr25519_keypair_t *kp)
-{
-    uint8_t rnd[32] = {0}, mini[32];
-    bool has;
-    cr_assert_eq(gn_suri_keypair(uri, strlen(uri), rnd, kp, mini, &has), 0);
+    gn_test_client_close(&f, true);
 }
 
 Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
 {
-    char url[128], cmd[512];
-    int port;
-    gn_test_chain_start(url, sizeof(url), &port);
+    gn_test_client_t f;
+    gn_test_chain_start(f.url, sizeof(f.url), &f.port);
     /* a subnet whose hk1 is a permitted validator (stake, one epoch) */
-    snprintf(cmd, sizeof(cmd),
-             "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 3 --validator >/dev/null 2>&1", url);
-    cr_assert_eq(system(cmd), 0, "seed.mjs --validator failed");
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    gn_chain_t *c;
-    gn_chain_opts_t o = {.url = url};
-    cr_assert_eq(gn_chain_open(&loop, &o, &c), 0);
+    gn_test_chain_seed(f.url, 3, true);
+    gn_test_client_open(&f, NULL);
+    uv_loop_t *loop = &f.loop;
+    gn_chain_t *c = f.c;
     gn_sr25519_keypair_t hk1, hk2, bob, alice;
-    key("//Alice//hk1", &hk1);
-    key("//Alice//hk2", &hk2);
-    key("//Bob", &bob);
-    key("//Alice", &alice);
+    gn_test_keypair("//Alice//hk1", &hk1);
+    gn_test_keypair("//Alice//hk2", &hk2);
+    gn_test_keypair("//Bob", &bob);
+    gn_test_keypair("//Alice", &alice);
     uint64_t uids[] = {0, 1, 2, 3};
     double scores[] = {1, 0.5, 0.25, 0};
 
-    res_t r = {0};
-    json_t *rc =
-        wait_ok(&loop, &r,
-                gn_subtensor_set_weights(c, &hk1, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
-                                         GN_WAIT_IN_BLOCK, res_cb, &r));
+    gn_test_res_t r = {0};
+    json_t *rc = gn_test_res_ok(loop, &r,
+                                gn_subtensor_set_weights(c, &hk1, 2, uids, scores, 4,
+                                                         GN_SUBTENSOR_VERSION_KEY, GN_WAIT_IN_BLOCK,
+                                                         gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(rc, "success")));
     json_decref(rc);
     /* on chain exactly what the SDK would emit: zeros dropped, max-upscaled */
@@ -169,8 +112,8 @@ Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
     cr_assert_eq(gn_weights_for_emit(uids, scores, 4, eu, ev, &en), 0);
     memset(&r, 0, sizeof(r));
     json_t *k = json_pack("[i,i]", 2, 1);
-    json_t *w =
-        wait_ok(&loop, &r, gn_chain_query(c, "SubtensorModule", "Weights", k, NULL, res_cb, &r));
+    json_t *w = gn_test_res_ok(
+        loop, &r, gn_chain_query(c, "SubtensorModule", "Weights", k, NULL, gn_test_res_cb, &r));
     json_decref(k);
     cr_assert_eq(json_array_size(w), en);
     for (size_t i = 0; i < en; i++) {
@@ -179,7 +122,7 @@ Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
     }
     json_t *reqs = json_pack("[{s:s,s:s,s:s,s:[i,i]}]", "op", "query", "section", "subtensorModule",
                              "method", "weights", "args", 2, 1);
-    json_t *theirs = gn_test_pjs(url, reqs);
+    json_t *theirs = gn_test_pjs(f.url, reqs);
     json_decref(reqs);
     cr_assert(gn_test_json_loose_equal(w, json_array_get(theirs, 0)), "polkadot-js reads them");
     json_decref(theirs);
@@ -187,18 +130,18 @@ Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
 
     /* refusals that name their reason */
     memset(&r, 0, sizeof(r));
-    json_t *np =
-        wait_ok(&loop, &r,
-                gn_subtensor_set_weights(c, &hk2, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
-                                         GN_WAIT_IN_BLOCK, res_cb, &r));
+    json_t *np = gn_test_res_ok(loop, &r,
+                                gn_subtensor_set_weights(c, &hk2, 2, uids, scores, 4,
+                                                         GN_SUBTENSOR_VERSION_KEY, GN_WAIT_IN_BLOCK,
+                                                         gn_test_res_cb, &r));
     cr_assert(json_is_false(json_object_get(np, "success")));
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(np, "error"), "name")),
                      "NeuronNoValidatorPermit");
     json_decref(np);
     memset(&r, 0, sizeof(r));
-    wait_any(&loop, &r,
-             gn_subtensor_set_weights(c, &bob, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
-                                      GN_WAIT_IN_BLOCK, res_cb, &r));
+    gn_test_res_any(loop, &r,
+                    gn_subtensor_set_weights(c, &bob, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
+                                             GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert_eq(r.status, GN_ENOENT);
     cr_assert(strstr(r.err, "not registered on subnet 2"), "%s", r.err);
     /* the subnet's rate limit raised by sudo: the next set is refused before
@@ -208,61 +151,54 @@ Test(subtensor, set_weights_and_the_limits_that_refuse, .timeout = 300)
         json_pack("{s:{s:{s:{s:i,s:i}}}}", "call", "AdminUtils", "sudo_set_weights_set_rate_limit",
                   "netuid", 2, "weights_set_rate_limit", 100);
     gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
-    json_t *sr =
-        wait_ok(&loop, &r, gn_chain_submit(c, "Sudo", "sudo", sa, &alice, &so, res_cb, &r));
+    json_t *sr = gn_test_res_ok(
+        loop, &r, gn_chain_submit(c, "Sudo", "sudo", sa, &alice, &so, gn_test_res_cb, &r));
     json_decref(sa);
     cr_assert(json_is_true(json_object_get(sr, "success")));
     json_decref(sr);
     memset(&r, 0, sizeof(r));
-    wait_any(&loop, &r,
-             gn_subtensor_set_weights(c, &hk1, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
-                                      GN_WAIT_IN_BLOCK, res_cb, &r));
+    gn_test_res_any(loop, &r,
+                    gn_subtensor_set_weights(c, &hk1, 2, uids, scores, 4, GN_SUBTENSOR_VERSION_KEY,
+                                             GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert_eq(r.status, GN_ERANGE);
     cr_assert(strstr(r.err, "weights rate limit") && strstr(r.err, "every 100 blocks"), "%s",
               r.err);
     fprintf(stderr, "subtensor: %s\n", r.err);
     double zeros[] = {0, 0, 0, 0};
     cr_assert_eq(gn_subtensor_set_weights(c, &hk1, 2, uids, zeros, 4, GN_SUBTENSOR_VERSION_KEY,
-                                          GN_WAIT_IN_BLOCK, res_cb, &r),
+                                          GN_WAIT_IN_BLOCK, gn_test_res_cb, &r),
                  GN_EINVAL, "all zero: nothing to set");
     gn_sr25519_wipe(&hk1);
     gn_sr25519_wipe(&hk2);
     gn_sr25519_wipe(&bob);
     gn_sr25519_wipe(&alice);
-    gn_chain_close(c);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    gn_chain_release(c);
-    cr_assert_eq(uv_loop_close(&loop), 0);
-    gn_test_chain_stop(port);
+    gn_test_client_close(&f, true);
 }
 
 Test(subtensor, register_and_serve_write_only_what_changes, .timeout = 300)
 {
-    char url[128], cmd[512];
-    int port;
-    gn_test_chain_start(url, sizeof(url), &port);
-    snprintf(cmd, sizeof(cmd), "node " GN_SOURCE_DIR "/build/chain/seed.mjs %s 1 >/dev/null 2>&1",
-             url);
-    cr_assert_eq(system(cmd), 0, "seed.mjs failed");
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    gn_chain_t *c;
-    gn_chain_opts_t o = {.url = url};
-    cr_assert_eq(gn_chain_open(&loop, &o, &c), 0);
+    gn_test_client_t f;
+    gn_test_chain_start(f.url, sizeof(f.url), &f.port);
+    gn_test_chain_seed(f.url, 1, false);
+    gn_test_client_open(&f, NULL);
+    uv_loop_t *loop = &f.loop;
+    gn_chain_t *c = f.c;
     gn_sr25519_keypair_t alice, hk;
-    key("//Alice", &alice);
-    key("//Alice//hk9", &hk);
+    gn_test_keypair("//Alice", &alice);
+    gn_test_keypair("//Alice//hk9", &hk);
     char hk_ss58[64];
     cr_assert_eq(gn_ss58_encode(hk.pub, 32, 42, hk_ss58, sizeof(hk_ss58)), 0);
 
-    res_t r = {0};
-    json_t *reg = wait_ok(
-        &loop, &r, gn_subtensor_register(c, &alice, 2, hk_ss58, GN_WAIT_IN_BLOCK, res_cb, &r));
+    gn_test_res_t r = {0};
+    json_t *reg = gn_test_res_ok(
+        loop, &r,
+        gn_subtensor_register(c, &alice, 2, hk_ss58, GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(reg, "success")), "burned_register landed");
     json_decref(reg);
     memset(&r, 0, sizeof(r));
-    json_t *again = wait_ok(
-        &loop, &r, gn_subtensor_register(c, &alice, 2, hk_ss58, GN_WAIT_IN_BLOCK, res_cb, &r));
+    json_t *again = gn_test_res_ok(
+        loop, &r,
+        gn_subtensor_register(c, &alice, 2, hk_ss58, GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(again, "already")));
     cr_assert(json_is_integer(json_object_get(again, "uid")));
     json_decref(again);
@@ -273,22 +209,22 @@ Test(subtensor, register_and_serve_write_only_what_changes, .timeout = 300)
     json_t *sa = json_pack("{s:{s:{s:{s:i,s:i}}}}", "call", "AdminUtils",
                            "sudo_set_serving_rate_limit", "netuid", 2, "serving_rate_limit", 0);
     gn_submit_opts_t so = {.nonce = -1, .wait = GN_WAIT_IN_BLOCK};
-    json_t *sr =
-        wait_ok(&loop, &r, gn_chain_submit(c, "Sudo", "sudo", sa, &alice, &so, res_cb, &r));
+    json_t *sr = gn_test_res_ok(
+        loop, &r, gn_chain_submit(c, "Sudo", "sudo", sa, &alice, &so, gn_test_res_cb, &r));
     json_decref(sa);
     cr_assert(json_is_true(json_object_get(sr, "success")));
     json_decref(sr);
     memset(&r, 0, sizeof(r));
-    json_t *sv = wait_ok(&loop, &r,
-                         gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9001, 10002000,
-                                                 GN_WAIT_IN_BLOCK, res_cb, &r));
+    json_t *sv = gn_test_res_ok(loop, &r,
+                                gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9001, 10002000,
+                                                        GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(sv, "success")), "serve_axon landed");
     json_decref(sv);
     /* read back by ganglion and by polkadot-js */
     memset(&r, 0, sizeof(r));
     json_t *k = json_pack("[i,s]", 2, hk_ss58);
-    json_t *ax =
-        wait_ok(&loop, &r, gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, res_cb, &r));
+    json_t *ax = gn_test_res_ok(
+        loop, &r, gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, gn_test_res_cb, &r));
     json_decref(k);
     cr_assert_eq(json_integer_value(json_object_get(ax, "ip")), 0x7f000003);
     cr_assert_eq(json_integer_value(json_object_get(ax, "port")), 9001);
@@ -296,41 +232,38 @@ Test(subtensor, register_and_serve_write_only_what_changes, .timeout = 300)
     cr_assert_eq(json_integer_value(json_object_get(ax, "protocol")), 4);
     json_t *reqs = json_pack("[{s:s,s:s,s:s,s:[i,s]}]", "op", "query", "section", "subtensorModule",
                              "method", "axons", "args", 2, hk_ss58);
-    json_t *theirs = gn_test_pjs(url, reqs);
+    json_t *theirs = gn_test_pjs(f.url, reqs);
     json_decref(reqs);
     cr_assert(gn_test_json_loose_equal(ax, json_array_get(theirs, 0)));
     json_decref(theirs);
     json_decref(ax);
     /* the same axon again: nothing submitted */
     memset(&r, 0, sizeof(r));
-    json_t *same = wait_ok(&loop, &r,
-                           gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9001, 10002000,
-                                                   GN_WAIT_IN_BLOCK, res_cb, &r));
+    json_t *same = gn_test_res_ok(loop, &r,
+                                  gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9001, 10002000,
+                                                          GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(same, "unchanged")));
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(same, "axon"), "ip_text")),
                      "127.0.0.3");
     json_decref(same);
     /* a changed port is served */
     memset(&r, 0, sizeof(r));
-    json_t *moved = wait_ok(&loop, &r,
-                            gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9002, 10002000,
-                                                    GN_WAIT_IN_BLOCK, res_cb, &r));
+    json_t *moved = gn_test_res_ok(loop, &r,
+                                   gn_subtensor_serve_axon(c, &hk, 2, "127.0.0.3", 9002, 10002000,
+                                                           GN_WAIT_IN_BLOCK, gn_test_res_cb, &r));
     cr_assert(json_is_true(json_object_get(moved, "success")));
     json_decref(moved);
     memset(&r, 0, sizeof(r));
     k = json_pack("[i,s]", 2, hk_ss58);
-    ax = wait_ok(&loop, &r, gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, res_cb, &r));
+    ax = gn_test_res_ok(loop, &r,
+                        gn_chain_query(c, "SubtensorModule", "Axons", k, NULL, gn_test_res_cb, &r));
     json_decref(k);
     cr_assert_eq(json_integer_value(json_object_get(ax, "port")), 9002);
     json_decref(ax);
     cr_assert_eq(
-        gn_subtensor_serve_axon(c, &hk, 2, "not an ip", 1, 1, GN_WAIT_IN_BLOCK, res_cb, &r),
+        gn_subtensor_serve_axon(c, &hk, 2, "not an ip", 1, 1, GN_WAIT_IN_BLOCK, gn_test_res_cb, &r),
         GN_EINVAL);
     gn_sr25519_wipe(&alice);
     gn_sr25519_wipe(&hk);
-    gn_chain_close(c);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    gn_chain_release(c);
-    cr_assert_eq(uv_loop_close(&loop), 0);
-    gn_test_chain_stop(port);
+    gn_test_client_close(&f, true);
 }

@@ -20,23 +20,7 @@ static int have_md;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    const char *path = getenv("GANGLION_FUZZ_METADATA");
-    FILE *f = path ? fopen(path, "r") : NULL;
-    if (!f) {
-        fprintf(stderr, "fuzz_metadata: set GANGLION_FUZZ_METADATA to a metadata .hex file "
-                        "for the value half\n");
-        return 0;
-    }
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-        n--;
-    static uint8_t bytes[1 << 19];
-    size_t len;
-    if (gn_hex_decode(text, n, bytes, sizeof(bytes), &len) == 0 &&
-        gn_metadata_parse(&md, bytes, len, NULL, NULL) == 0)
-        have_md = 1;
+    have_md = fuzz_load_metadata(&md, "fuzz_metadata") == 0;
     return 0;
 }
 

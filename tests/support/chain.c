@@ -85,3 +85,11 @@ void gn_test_chain_stop(int port)
     if (system(cmd) != 0)
         fprintf(stderr, "chain on port %d: stop.sh failed\n", port);
 }
+
+void gn_test_chain_seed(const char *url, int n, bool validator)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "node " CHAIN "/seed.mjs %s %d%s >/dev/null 2>&1", url, n,
+             validator ? " --validator" : "");
+    cr_assert_eq(system(cmd), 0, "seed.mjs%s failed", validator ? " --validator" : "");
+}
