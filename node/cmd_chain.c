@@ -14,6 +14,7 @@
 #include "ganglion/rpc.h"
 #include "ganglion/ss58.h"
 #include "ganglion/subtensor.h"
+#include "ganglion/subtensor_tx.h"
 #include "ganglion/suri.h"
 
 #define USAGE                                                                                      \

@@ -8,6 +8,7 @@
 #include "ganglion/error.h"
 #include "ganglion/ss58.h"
 #include "ganglion/subtensor.h"
+#include "ganglion/subtensor_tx.h"
 #include "ganglion/weights.h"
 #include "support/chain.h"
 #include "support/chain_client.h"
