@@ -4,6 +4,7 @@
 #include "ganglion/axon_info.h"
 
 #include "ganglion/error.h"
+#include "ganglion/metadata.h"
 #include "ganglion/ss58.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@ typedef struct shape {
     void *arg;
     json_t *(*fn)(json_t *result, const struct shape *s);
     json_t *addresses;
+    uint16_t netuid;
 } shape_t;
 
 static void shaped(int status, json_t *result, const char *error, void *arg)
@@ -92,17 +94,54 @@ static json_t *neurons_shape(json_t *r, const shape_t *s)
     return json_incref(r);
 }
 
+static int cmp_u16(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
 static json_t *subnets_shape(json_t *r, const shape_t *s)
 {
     (void)s;
     json_t *entries = json_object_get(r, "entries"), *out = json_array();
-    size_t i;
+    /* the map comes in hashed-key order: netuids are listed ascending */
+    size_t i, n = 0;
     json_t *e;
+    uint16_t *ids = malloc((json_array_size(entries) + 1) * sizeof(*ids));
+    if (!ids) {
+        json_decref(out);
+        return NULL;
+    }
     json_array_foreach (entries, i, e) {
         if (json_is_true(json_object_get(e, "value")))
-            json_array_append(out, json_array_get(json_object_get(e, "keys"), 0));
+            ids[n++] = (uint16_t)json_integer_value(json_array_get(json_object_get(e, "keys"), 0));
     }
-    return json_pack("{s:o,s:O}", "netuids", out, "at", json_object_get(r, "at"));
+    qsort(ids, n, sizeof(*ids), cmp_u16);
+    for (i = 0; i < n; i++)
+        json_array_append_new(out, json_integer(ids[i]));
+    free(ids);
+    return json_pack("{s:o,s:I,s:O}", "netuids", out, "total", (json_int_t)n, "at",
+                     json_object_get(r, "at"));
+}
+
+static json_t *subnet_shape(json_t *r, const shape_t *s)
+{
+    if (json_array_size(r) != 6)
+        return NULL;
+    bool exists = json_is_true(json_array_get(r, 0));
+    json_t *o = json_pack("{s:i,s:b}", "netuid", s->netuid, "exists", exists);
+    if (exists) {
+        static const char *names[] = {"tempo", "blocks_since_last_step", "neurons", "max_neurons",
+                                      "owner"};
+        for (size_t i = 0; i < 5; i++)
+            json_object_set(o, names[i], json_array_get(r, i + 1));
+    }
+    return o;
+}
+
+static json_t *uid_shape(json_t *r, const shape_t *s)
+{
+    (void)s;
+    return json_pack("{s:O,s:b}", "uid", r, "registered", json_is_integer(r));
 }
 
 static json_t *balances_shape(json_t *r, const shape_t *s)
@@ -126,6 +165,52 @@ int gn_subtensor_subnets(gn_chain_t *c, const char *at, gn_chain_cb cb, void *ar
     int rc = gn_chain_query_map(c, "SubtensorModule", "NetworksAdded", NULL, &o, at, shaped, s);
     if (rc < 0)
         free(s);
+    return rc;
+}
+
+int gn_subtensor_subnet(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb, void *arg)
+{
+    shape_t *s = shape_new(cb, arg, subnet_shape);
+    if (!s)
+        return GN_ENOMEM;
+    s->netuid = netuid;
+    static const char *items[] = {"NetworksAdded", "Tempo",          "BlocksSinceLastStep",
+                                  "SubnetworkN",   "MaxAllowedUids", "SubnetOwner"};
+    json_t *qs = json_array();
+    for (size_t i = 0; i < 6; i++)
+        json_array_append_new(qs, json_pack("[s,s,[i]]", "SubtensorModule", items[i], netuid));
+    int rc = gn_chain_query_multi(c, qs, at, shaped, s);
+    json_decref(qs);
+    if (rc < 0)
+        free(s);
+    return rc;
+}
+
+int gn_subtensor_uid(gn_chain_t *c, uint16_t netuid, const char *hotkey, const char *at,
+                     gn_chain_cb cb, void *arg)
+{
+    shape_t *s = shape_new(cb, arg, uid_shape);
+    if (!s)
+        return GN_ENOMEM;
+    json_t *k = json_pack("[i,s]", netuid, hotkey);
+    int rc = k ? gn_chain_query(c, "SubtensorModule", "Uids", k, at, shaped, s) : GN_EINVAL;
+    json_decref(k);
+    if (rc < 0)
+        free(s);
+    return rc;
+}
+
+int gn_subtensor_stake(gn_chain_t *c, const char *coldkey, const char *hotkey, uint16_t netuid,
+                       const char *at, gn_chain_cb cb, void *arg)
+{
+    json_t *args =
+        hotkey ? json_pack("[s,s,i]", hotkey, coldkey, netuid) : json_pack("[s]", coldkey);
+    int rc = !args ? GN_EINVAL
+                   : gn_chain_runtime_call(c, "StakeInfoRuntimeApi",
+                                           hotkey ? "get_stake_info_for_hotkey_coldkey_netuid"
+                                                  : "get_stake_info_for_coldkey",
+                                           args, at, cb, arg);
+    json_decref(args);
     return rc;
 }
 
@@ -314,4 +399,187 @@ int gn_subtensor_all_neurons(gn_chain_t *c, bool lite, unsigned concurrency, con
         free(a);
     }
     return rc;
+}
+
+/* ---- hyperparameters: the runtime API where the runtime has it
+ * (get_subnet_hyperparams_v2, then v1), storage otherwise ---- */
+
+enum hp_kind { HP_PLAIN, HP_LOW, HP_HIGH, HP_YUMA, HP_BITS };
+
+/* The storage each SubnetHyperparams(V2) field is read from. */
+static const struct hp_field {
+    const char *field, *pallet, *item;
+    enum hp_kind kind;
+} HP_FIELDS[] = {
+    {"rho", "SubtensorModule", "Rho", HP_PLAIN},
+    {"kappa", "SubtensorModule", "Kappa", HP_PLAIN},
+    {"immunity_period", "SubtensorModule", "ImmunityPeriod", HP_PLAIN},
+    {"min_allowed_weights", "SubtensorModule", "MinAllowedWeights", HP_PLAIN},
+    {"max_weights_limit", "SubtensorModule", "MaxWeightsLimit", HP_PLAIN},
+    {"tempo", "SubtensorModule", "Tempo", HP_PLAIN},
+    {"min_difficulty", "SubtensorModule", "MinDifficulty", HP_PLAIN},
+    {"max_difficulty", "SubtensorModule", "MaxDifficulty", HP_PLAIN},
+    {"weights_version", "SubtensorModule", "WeightsVersionKey", HP_PLAIN},
+    {"weights_rate_limit", "SubtensorModule", "WeightsSetRateLimit", HP_PLAIN},
+    {"adjustment_interval", "SubtensorModule", "AdjustmentInterval", HP_PLAIN},
+    {"activity_cutoff", "SubtensorModule", "ActivityCutoff", HP_PLAIN},
+    {"registration_allowed", "SubtensorModule", "NetworkRegistrationAllowed", HP_PLAIN},
+    {"target_regs_per_interval", "SubtensorModule", "TargetRegistrationsPerInterval", HP_PLAIN},
+    {"min_burn", "SubtensorModule", "MinBurn", HP_PLAIN},
+    {"max_burn", "SubtensorModule", "MaxBurn", HP_PLAIN},
+    {"bonds_moving_avg", "SubtensorModule", "BondsMovingAverage", HP_PLAIN},
+    {"max_regs_per_block", "SubtensorModule", "MaxRegistrationsPerBlock", HP_PLAIN},
+    {"serving_rate_limit", "SubtensorModule", "ServingRateLimit", HP_PLAIN},
+    {"max_validators", "SubtensorModule", "MaxAllowedValidators", HP_PLAIN},
+    {"adjustment_alpha", "SubtensorModule", "AdjustmentAlpha", HP_PLAIN},
+    {"difficulty", "SubtensorModule", "Difficulty", HP_PLAIN},
+    {"commit_reveal_period", "SubtensorModule", "RevealPeriodEpochs", HP_PLAIN},
+    {"commit_reveal_weights_enabled", "SubtensorModule", "CommitRevealWeightsEnabled", HP_PLAIN},
+    {"alpha_high", "SubtensorModule", "AlphaValues", HP_HIGH},
+    {"alpha_low", "SubtensorModule", "AlphaValues", HP_LOW},
+    {"liquid_alpha_enabled", "SubtensorModule", "LiquidAlphaOn", HP_PLAIN},
+    {"alpha_sigmoid_steepness", "SubtensorModule", "AlphaSigmoidSteepness", HP_BITS},
+    {"yuma_version", "SubtensorModule", "Yuma3On", HP_YUMA},
+    {"subnet_is_active", "SubtensorModule", "SubtokenEnabled", HP_PLAIN},
+    {"transfers_enabled", "SubtensorModule", "TransferToggle", HP_PLAIN},
+    {"bonds_reset_enabled", "SubtensorModule", "BondsResetOn", HP_PLAIN},
+    {"user_liquidity_enabled", "Swap", "EnabledUserLiquidity", HP_PLAIN},
+};
+#define HP_N (sizeof(HP_FIELDS) / sizeof(HP_FIELDS[0]))
+
+typedef struct hp {
+    gn_chain_t *c;
+    gn_chain_cb cb;
+    void *arg;
+    uint16_t netuid;
+    int stage; /* 0: v2, 1: v1, 2: storage */
+    char *at;
+    bool present[HP_N];
+} hp_t;
+
+static void hp_end(hp_t *h, int status, json_t *r, const char *error)
+{
+    h->cb(status, r, error, h->arg);
+    free(h->at);
+    free(h);
+}
+
+static json_t *hp_value(const struct hp_field *f, json_t *v)
+{
+    switch (f->kind) {
+    case HP_LOW:
+    case HP_HIGH: return json_incref(json_array_get(v, f->kind == HP_LOW ? 0 : 1));
+    case HP_YUMA: return json_integer(json_is_true(v) ? 3 : 2);
+    case HP_BITS: /* an I32F32 of an integer storage value, as the API gives it */
+        return json_pack("{s:I}", "bits", (json_int_t)((uint64_t)json_integer_value(v) << 32));
+    default: return json_incref(v);
+    }
+}
+
+static void hp_storage_got(int status, json_t *r, const char *error, void *arg)
+{
+    hp_t *h = arg;
+    if (status < 0) {
+        hp_end(h, status, NULL, error);
+        return;
+    }
+    /* the first value is NetworksAdded: no subnet answers null, as the API does */
+    json_t *out = NULL;
+    if (json_is_true(json_array_get(r, 0))) {
+        out = json_object();
+        size_t k = 1;
+        for (size_t i = 0; i < HP_N; i++) {
+            if (h->present[i])
+                json_object_set_new(out, HP_FIELDS[i].field,
+                                    hp_value(&HP_FIELDS[i], json_array_get(r, k++)));
+        }
+        json_object_set_new(out, "source", json_string("storage"));
+    }
+    json_decref(r);
+    hp_end(h, 0, out ? out : json_null(), NULL);
+}
+
+static void hp_storage_rt(int status, gn_runtime_t *rt, const char *error, void *arg)
+{
+    hp_t *h = arg;
+    if (status < 0) {
+        hp_end(h, status, NULL, error);
+        return;
+    }
+    json_t *qs = json_pack("[[s,s,[i]]]", "SubtensorModule", "NetworksAdded", h->netuid);
+    for (size_t i = 0; i < HP_N; i++) {
+        /* an item this runtime lacks is a field it does not have */
+        h->present[i] = gn_metadata_storage(&rt->md, HP_FIELDS[i].pallet, HP_FIELDS[i].item);
+        if (h->present[i])
+            json_array_append_new(
+                qs, json_pack("[s,s,[i]]", HP_FIELDS[i].pallet, HP_FIELDS[i].item, h->netuid));
+    }
+    gn_runtime_unref(rt);
+    int rc = gn_chain_query_multi(h->c, qs, h->at, hp_storage_got, h);
+    json_decref(qs);
+    if (rc < 0)
+        hp_end(h, rc, NULL, gn_strerror(rc));
+}
+
+static int hp_next(hp_t *h);
+
+static void hp_api_got(int status, json_t *r, const char *error, void *arg)
+{
+    hp_t *h = arg;
+    if (status == GN_ENOENT || status == GN_EUNSUPPORTED) { /* the runtime lacks this API */
+        h->stage++;
+        int rc = hp_next(h);
+        if (rc < 0)
+            hp_end(h, rc, NULL, gn_strerror(rc));
+        return;
+    }
+    if (status == 0 && json_is_object(r))
+        json_object_set_new(r, "source",
+                            json_string(h->stage == 0 ? "runtime_api_v2" : "runtime_api"));
+    hp_end(h, status, r, error);
+}
+
+static int hp_next(hp_t *h)
+{
+    int rc;
+    if (h->stage < 2) {
+        json_t *args = json_pack("[i]", h->netuid);
+        rc = gn_chain_runtime_call(h->c, "SubnetInfoRuntimeApi",
+                                   h->stage == 0 ? "get_subnet_hyperparams_v2"
+                                                 : "get_subnet_hyperparams",
+                                   args, h->at, hp_api_got, h);
+        json_decref(args);
+    } else {
+        rc = gn_chain_runtime(h->c, h->at, hp_storage_rt, h);
+    }
+    return rc;
+}
+
+static int hp_start(gn_chain_t *c, uint16_t netuid, const char *at, int stage, gn_chain_cb cb,
+                    void *arg)
+{
+    hp_t *h = calloc(1, sizeof(*h));
+    if (!h || (at && !(h->at = strdup(at)))) {
+        free(h);
+        return GN_ENOMEM;
+    }
+    h->c = c, h->cb = cb, h->arg = arg, h->netuid = netuid, h->stage = stage;
+    int rc = hp_next(h);
+    if (rc < 0) {
+        free(h->at);
+        free(h);
+    }
+    return rc;
+}
+
+int gn_subtensor_hyperparams(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb,
+                             void *arg)
+{
+    return hp_start(c, netuid, at, 0, cb, arg);
+}
+
+int gn_subtensor_hyperparams_storage(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb,
+                                     void *arg)
+{
+    return hp_start(c, netuid, at, 2, cb, arg);
 }

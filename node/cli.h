@@ -32,6 +32,11 @@ struct gn_sr25519_keypair;
  * defaults and BT_WALLET_* variables); failures are reported on stderr. */
 int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey, bool cold,
                           const char *password_env, struct gn_sr25519_keypair *kp);
+#include <jansson.h>
+#include <stdio.h>
+/* A subnet's NeuronInfoLite array as btcli's metagraph table (stake in
+ * the subnet's token, shares as fractions of 1, UPDATED in blocks ago). */
+void gn_cli_metagraph_table(FILE *f, uint16_t netuid, uint64_t block, const json_t *neurons);
 /* Print "ganglion: <msg>" and a usage hint; returns GN_EXIT_USAGE. */
 int gn_cli_usage(const char *msg);
 

@@ -29,7 +29,8 @@
     "  runtime-call Api method [args-json] a runtime API call (V15 types)\n"                       \
     "  version                             the runtime version and metadata in use\n"              \
     "  nonce SS58\n"                                                                               \
-    "  (also as ganglion subnets | neurons --netuid N [--full] | metagraph --netuid N | balance "  \
+    "  (also as ganglion subnets [--netuid N] | neurons --netuid N|--all [--full] | metagraph "    \
+    "--netuid N [--json] | balance "                                                               \
     "SS58... | weights set --netuid N uid=score... [--version-key K], signed by the hotkey |\n"    \
     "   register --netuid N [--hotkey SS58] | serve --netuid N --axon.external_ip IP "             \
     "--axon.external_port P)\n"                                                                    \
@@ -104,7 +105,7 @@ typedef struct {
     const char *wallet_path, *wallet_name, *wallet_hotkey, *password_env, *start_key;
     const char *hotkey_ss58, *axon_ip, *axon_port;
     uint64_t timeout_ms, max, page_size, netuid, version_key;
-    bool has_netuid, full;
+    bool has_netuid, full, json, all;
     long long nonce, period;
     const char *tip;
     bool finalized, immortal, coldkey;
@@ -169,8 +170,8 @@ static int parse(int argc, char **argv, copts_t *o)
             o->version_key = strtoull(argv[++i], NULL, 10);
             continue;
         }
-        if (!strcmp(a, "--full")) {
-            o->full = true;
+        if (!strcmp(a, "--full") || !strcmp(a, "--json") || !strcmp(a, "--all")) {
+            *(a[2] == 'f' ? &o->full : a[2] == 'j' ? &o->json : &o->all) = true;
             continue;
         }
         if ((!strcmp(a, "--timeout") || !strcmp(a, "--max") || !strcmp(a, "--page-size") ||
@@ -260,6 +261,15 @@ static int signer(const copts_t *o, bool hot, gn_sr25519_keypair_t *kp)
                                  o->password_env, kp);
 }
 
+/* The block to read at, {"number", "hash"}, into s->result: --at's, or
+ * the best block's (so reads that belong together see one state). */
+static int pin(uv_loop_t *loop, gn_chain_t *c, const copts_t *o, sync_t *s)
+{
+    return wait_for(loop, s,
+                    o->at ? gn_chain_block(c, o->at, sync_cb, s)
+                          : gn_chain_head(c, false, sync_cb, s));
+}
+
 static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
 {
     const char *cmd = o->pos[0];
@@ -310,9 +320,31 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
                 s.rt->from_disk);
             gn_runtime_unref(s.rt);
         }
-    } else if (!strcmp(cmd, "subnets") && n == 1) {
+    } else if (!strcmp(cmd, "subnets") && n == 1 && !o->has_netuid) {
         rc = wait_for(loop, &s, gn_subtensor_subnets(c, o->at, sync_cb, &s));
-    } else if ((!strcmp(cmd, "neurons") || !strcmp(cmd, "metagraph")) && n == 1) {
+    } else if (!strcmp(cmd, "subnets") && n == 1) {
+        /* one subnet: its state and hyperparameters at one block */
+        uint16_t net = (uint16_t)o->netuid;
+        sync_t hp = {0};
+        if ((rc = pin(loop, c, o, &s)) < 0)
+            return rc;
+        json_t *blk = s.result;
+        const char *h = json_string_value(json_object_get(blk, "hash"));
+        s = (sync_t){0};
+        int rc1 = gn_subtensor_subnet(c, net, h, sync_cb, &s);
+        int rc2 = gn_subtensor_hyperparams(c, net, h, sync_cb, &hp);
+        rc1 = wait_for(loop, &s, rc1);
+        rc2 = wait_for(loop, &hp, rc2);
+        rc = rc1 < 0 ? rc1 : rc2;
+        json_decref(blk);
+        if (rc == 0)
+            json_object_set_new(s.result, "hyperparameters", hp.result);
+        else
+            json_decref(hp.result);
+        free(hp.error);
+    } else if (!strcmp(cmd, "neurons") && n == 1 && o->all) {
+        rc = wait_for(loop, &s, gn_subtensor_all_neurons(c, !o->full, 0, o->at, sync_cb, &s));
+    } else if ((!strcmp(cmd, "neurons") || (!strcmp(cmd, "metagraph") && o->json)) && n == 1) {
         if (!o->has_netuid)
             return gn_cli_usage("--netuid N is needed");
         uint16_t net = (uint16_t)o->netuid;
@@ -320,6 +352,25 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
                       !strcmp(cmd, "neurons")
                           ? gn_subtensor_neurons(c, net, !o->full, o->at, sync_cb, &s)
                           : gn_subtensor_metagraph(c, net, o->at, sync_cb, &s));
+    } else if (!strcmp(cmd, "metagraph") && n == 1) {
+        if (!o->has_netuid)
+            return gn_cli_usage("--netuid N is needed");
+        if ((rc = pin(loop, c, o, &s)) < 0)
+            return rc;
+        json_t *blk = s.result;
+        s = (sync_t){0};
+        rc = wait_for(loop, &s,
+                      gn_subtensor_neurons(c, (uint16_t)o->netuid, true,
+                                           json_string_value(json_object_get(blk, "hash")), sync_cb,
+                                           &s));
+        if (rc == 0)
+            gn_cli_metagraph_table(stdout, (uint16_t)o->netuid,
+                                   (uint64_t)json_integer_value(json_object_get(blk, "number")),
+                                   s.result);
+        json_decref(blk);
+        json_decref(s.result);
+        free(s.error);
+        return rc;
     } else if (!strcmp(cmd, "balance") && n >= 2) {
         json_t *who = json_array();
         for (int i = 1; i < n; i++)

@@ -8,8 +8,31 @@
 
 #include "ganglion/chain.h"
 
-/* {"netuids": [...]}: the subnets that exist (NetworksAdded). */
+/* {"netuids": [...ascending], "total": N, "at"}: the subnets that exist
+ * (NetworksAdded). */
 int gn_subtensor_subnets(gn_chain_t *c, const char *at, gn_chain_cb cb, void *arg);
+/* {"netuid", "exists", and when it exists "tempo", "blocks_since_last_step",
+ * "neurons", "max_neurons", "owner"} in one read. */
+int gn_subtensor_subnet(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb, void *arg);
+/* The subnet's hyperparameters: SubnetInfoRuntimeApi.get_subnet_hyperparams_v2
+ * where the runtime has it, then get_subnet_hyperparams, then storage;
+ * "source" says which ("runtime_api_v2", "runtime_api", "storage"). null:
+ * no such subnet. Field names and units are the runtime API's. */
+int gn_subtensor_hyperparams(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb,
+                             void *arg);
+/* The same read from storage alone (what a runtime without the API gets):
+ * the fields whose storage item the runtime has. */
+int gn_subtensor_hyperparams_storage(gn_chain_t *c, uint16_t netuid, const char *at, gn_chain_cb cb,
+                                     void *arg);
+/* {"uid": N or null, "registered": bool} of a hotkey (SS58) on a subnet. */
+int gn_subtensor_uid(gn_chain_t *c, uint16_t netuid, const char *hotkey, const char *at,
+                     gn_chain_cb cb, void *arg);
+/* StakeInfoRuntimeApi: a coldkey's stakes on every hotkey and subnet
+ * (hotkey NULL: get_stake_info_for_coldkey, an array), or one
+ * hotkey/coldkey/netuid stake (an object, null when none). Stakes are
+ * rao of the subnet's alpha. */
+int gn_subtensor_stake(gn_chain_t *c, const char *coldkey, const char *hotkey, uint16_t netuid,
+                       const char *at, gn_chain_cb cb, void *arg);
 /* The neurons of a subnet from NeuronInfoRuntimeApi (lite: without weights
  * and bonds); each axon_info gains "ip_text" (spec §7.3). */
 int gn_subtensor_neurons(gn_chain_t *c, uint16_t netuid, bool lite, const char *at, gn_chain_cb cb,

@@ -14,6 +14,7 @@
 #include "support/chain_client.h"
 #include "support/json_loose.h"
 #include "support/pjs.h"
+#include "support/run.h"
 
 Test(subtensor, reads_equal_polkadot_js, .timeout = 300)
 {
@@ -266,5 +267,146 @@ Test(subtensor, register_and_serve_write_only_what_changes, .timeout = 300)
         GN_EINVAL);
     gn_sr25519_wipe(&alice);
     gn_sr25519_wipe(&hk);
+    gn_test_client_close(&f, true);
+}
+
+/* Subnet state, hyperparameters (runtime API and the storage fallback),
+ * uid, stake and every subnet's neurons, against polkadot-js; and the CLI
+ * table of the same metagraph. */
+Test(subtensor, subnet_hyperparameters_stake_and_all_subnets, .timeout = 300)
+{
+    static const char *alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+    gn_test_client_t f;
+    gn_test_chain_start(f.url, sizeof(f.url), &f.port);
+    gn_test_chain_seed(f.url, 3, false);
+    json_t *reqs = json_pack(
+        "[{s:s,s:s,s:s,s:[i]},{s:s,s:s,s:s,s:[i]},{s:s,s:s,s:s,s:[s]},{s:s,s:s,s:s,s:[i]}]", "op",
+        "call", "section", "subnetInfoRuntimeApi", "method", "getSubnetHyperparamsV2", "args", 2,
+        "op", "query", "section", "subtensorModule", "method", "tempo", "args", 2, "op", "call",
+        "section", "stakeInfoRuntimeApi", "method", "getStakeInfoForColdkey", "args", alice, "op",
+        "query", "section", "subtensorModule", "method", "subnetworkN", "args", 2);
+    json_t *theirs = gn_test_pjs(f.url, reqs);
+    json_decref(reqs);
+
+    gn_test_client_open(&f, NULL);
+    uv_loop_t *loop = &f.loop;
+    gn_chain_t *c = f.c;
+    gn_test_res_t r[8] = {0};
+    cr_assert_eq(gn_subtensor_hyperparams(c, 2, NULL, gn_test_res_cb, &r[0]), 0);
+    cr_assert_eq(gn_subtensor_hyperparams_storage(c, 2, NULL, gn_test_res_cb, &r[1]), 0);
+    cr_assert_eq(gn_subtensor_subnet(c, 2, NULL, gn_test_res_cb, &r[2]), 0);
+    cr_assert_eq(gn_subtensor_stake(c, alice, NULL, 0, NULL, gn_test_res_cb, &r[3]), 0);
+    cr_assert_eq(gn_subtensor_all_neurons(c, true, 16, NULL, gn_test_res_cb, &r[4]), 0);
+    cr_assert_eq(gn_subtensor_all_neurons(c, true, 1, NULL, gn_test_res_cb, &r[5]), 0);
+    cr_assert_eq(gn_subtensor_subnet(c, 99, NULL, gn_test_res_cb, &r[6]), 0);
+    cr_assert_eq(gn_subtensor_hyperparams_storage(c, 99, NULL, gn_test_res_cb, &r[7]), 0);
+    json_t *hp = gn_test_res_ok(loop, &r[0], 0), *hps = gn_test_res_ok(loop, &r[1], 0);
+    json_t *sub = gn_test_res_ok(loop, &r[2], 0), *stake = gn_test_res_ok(loop, &r[3], 0);
+    json_t *all = gn_test_res_ok(loop, &r[4], 0), *all1 = gn_test_res_ok(loop, &r[5], 0);
+    json_t *nosub = gn_test_res_ok(loop, &r[6], 0), *nohp = gn_test_res_ok(loop, &r[7], 0);
+
+    /* the runtime API answer equals polkadot-js', and the storage fallback
+     * gives every one of its fields the same value */
+    cr_assert_str_eq(json_string_value(json_object_get(hp, "source")), "runtime_api_v2");
+    cr_assert_str_eq(json_string_value(json_object_get(hps, "source")), "storage");
+    json_t *hp_bare = json_deep_copy(hp);
+    json_object_del(hp_bare, "source");
+    cr_assert(gn_test_json_loose_equal(hp_bare, json_array_get(theirs, 0)), "hyperparameters");
+    json_decref(hp_bare);
+    const char *k;
+    json_t *v;
+    size_t fields = 0;
+    json_object_foreach (hp, k, v) {
+        if (!strcmp(k, "source"))
+            continue;
+        cr_assert(json_equal(v, json_object_get(hps, k)), "%s: api %s, storage %s", k,
+                  json_dumps(v, JSON_ENCODE_ANY),
+                  json_dumps(json_object_get(hps, k), JSON_ENCODE_ANY));
+        fields++;
+    }
+    cr_assert_eq(fields + 1, json_object_size(hps), "the fallback reads the same fields");
+    cr_assert_geq(fields, 33);
+
+    cr_assert(json_is_true(json_object_get(sub, "exists")));
+    cr_assert(gn_test_json_loose_equal(json_object_get(sub, "tempo"), json_array_get(theirs, 1)));
+    cr_assert(gn_test_json_loose_equal(json_object_get(sub, "neurons"), json_array_get(theirs, 3)));
+    cr_assert_eq(json_integer_value(json_object_get(sub, "neurons")), 4, "3 seeded + the owner");
+    cr_assert_str_eq(json_string_value(json_object_get(sub, "owner")), alice);
+    cr_assert(json_is_false(json_object_get(nosub, "exists")));
+    cr_assert(json_is_null(nohp), "no subnet 99: null, as the runtime API answers");
+
+    cr_assert(gn_test_json_loose_equal(stake, json_array_get(theirs, 2)), "stake info");
+
+    /* every subnet at one block, concurrent or one by one: the same */
+    cr_assert(json_equal(all, all1));
+    json_t *subs = json_object_get(all, "subnets");
+    cr_assert_eq(json_object_size(subs), 3, "netuids 0, 1 and the seeded 2");
+    json_t *two = json_object_get(subs, "2");
+    cr_assert_eq(json_array_size(two), 4);
+    gn_test_res_t one = {0};
+    json_t *direct = gn_test_res_ok(
+        loop, &one,
+        gn_subtensor_neurons(c, 2, true, json_string_value(json_object_get(all, "at")),
+                             gn_test_res_cb, &one));
+    cr_assert(json_equal(direct, two));
+    json_decref(direct);
+    /* one hotkey's stake: the StakeInfo API agrees with the neuron's own list */
+    json_t *n0 = json_array_get(two, 0);
+    const char *hk0 = json_string_value(json_object_get(n0, "hotkey"));
+    gn_test_res_t st = {0};
+    json_t *s0 = gn_test_res_ok(loop, &st,
+                                gn_subtensor_stake(c, alice, hk0, 2,
+                                                   json_string_value(json_object_get(all, "at")),
+                                                   gn_test_res_cb, &st));
+    json_t *pair = json_array_get(json_object_get(n0, "stake"), 0);
+    cr_assert_str_eq(json_string_value(json_array_get(pair, 0)), alice);
+    cr_assert(json_equal(json_object_get(s0, "stake"), json_array_get(pair, 1)), "%s",
+              json_dumps(s0, 0));
+    cr_assert(json_is_true(json_object_get(s0, "is_registered")));
+    json_decref(s0);
+    gn_test_res_t u[2] = {0};
+    json_t *uid0 =
+        gn_test_res_ok(loop, &u[0], gn_subtensor_uid(c, 2, hk0, NULL, gn_test_res_cb, &u[0]));
+    json_t *uidx =
+        gn_test_res_ok(loop, &u[1], gn_subtensor_uid(c, 2, alice, NULL, gn_test_res_cb, &u[1]));
+    cr_assert(json_equal(json_object_get(uid0, "uid"), json_object_get(n0, "uid")));
+    cr_assert(json_is_true(json_object_get(uid0, "registered")));
+    cr_assert(json_is_null(json_object_get(uidx, "uid")) ||
+              json_is_integer(json_object_get(uidx, "uid")));
+    json_decref(uid0), json_decref(uidx);
+    /* a block hash that is not one is refused before anything is sent
+     * (chopsticks answers reads at unknown hashes from its genesis, so an
+     * unknown block cannot be the failure here) */
+    cr_assert_eq(gn_subtensor_all_neurons(
+                     c, true, 4,
+                     "0x0000000000000000000000000000000000000000000000000000000000000000ff",
+                     gn_test_res_cb, NULL),
+                 GN_EINVAL);
+
+    /* the CLI: the table shows each neuron with its axon and stake */
+    gn_run_t *run = malloc(sizeof(*run));
+    gn_test_run(run, "", "metagraph --netuid 2 --subtensor.chain_endpoint %s", f.url);
+    cr_assert_eq(run->status, 0, "%s", run->err);
+    cr_assert(strstr(run->out, "Metagraph: netuid 2, block "), "%s", run->out);
+    cr_assert(strstr(run->out, "4 neurons"), "%s", run->out);
+    for (int i = 0; i < 3; i++) {
+        char axon[32];
+        snprintf(axon, sizeof(axon), "127.0.0.2:%d", 8090 + i);
+        cr_assert(strstr(run->out, axon), "%s in\n%s", axon, run->out);
+    }
+    gn_test_run(run, "", "neurons --all --subtensor.chain_endpoint %s", f.url);
+    json_t *cli_all = json_loads(run->out, 0, NULL);
+    cr_assert_eq(json_object_size(json_object_get(cli_all, "subnets")), 3, "%s", run->err);
+    json_decref(cli_all);
+    gn_test_run(run, "", "subnets --netuid 2 --subtensor.chain_endpoint %s", f.url);
+    json_t *cli_sub = json_loads(run->out, 0, NULL);
+    cr_assert(json_equal(json_object_get(cli_sub, "hyperparameters"), hp), "%s", run->out);
+    json_decref(cli_sub);
+    free(run);
+
+    fprintf(stderr, "subtensor: %zu hyperparameters equal from the API and storage\n", fields);
+    json_decref(hp), json_decref(hps), json_decref(sub), json_decref(stake);
+    json_decref(all), json_decref(all1), json_decref(nosub), json_decref(nohp);
+    json_decref(theirs);
     gn_test_client_close(&f, true);
 }
