@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_SNAPSHOT = 0x6d01, T_RETRY, T_PERSISTED, T_LOADED };
+enum { T_SNAPSHOT = 0x6d01, T_RETRY, T_PERSISTED, T_LOADED, T_SYNC };
 
 const gn_msg_type_t GN_MSG_METAGRAPH = {T_SNAPSHOT, "metagraph.Snapshot", gn_msg_shared_destroy};
+const gn_msg_type_t GN_MSG_METAGRAPH_SYNC = {T_SYNC, "metagraph.Sync", NULL};
 static const gn_msg_type_t RETRY = {T_RETRY, "metagraph.retry", NULL};
 static void free_persist(void *p);
 static const gn_msg_type_t PERSISTED = {T_PERSISTED, "metagraph.persisted", free_persist};
@@ -27,6 +28,7 @@ struct gn_metagraph_actor {
     bool syncing, retry_armed, have_live;
     char sync_hash[67], head_hash[67];
     uint64_t sync_block, head;
+    uint32_t failures; /* failed syncs since the last snapshot */
 };
 
 static void snapshot_free(gn_shared_t *s)
@@ -49,6 +51,7 @@ static void publish(gn_metagraph_actor_t *ma, json_t *neurons, uint64_t block, c
     m->block = block;
     snprintf(m->block_hash, sizeof(m->block_hash), "%s", hash ? hash : "");
     m->from_disk = from_disk;
+    m->failed_syncs = from_disk ? 0 : ma->failures;
     m->neurons = neurons;
     gn_publish(ma->o.out, &GN_MSG_METAGRAPH, &m->hdr);
 }
@@ -153,6 +156,7 @@ static void sync_now(gn_metagraph_actor_t *ma, uint64_t block, const char *hash)
 static void failed(gn_metagraph_actor_t *ma)
 {
     ma->syncing = false;
+    ma->failures++;
     if (ma->retry_armed)
         return;
     ma->backoff_ms = ma->backoff_ms ? ma->backoff_ms * 2 : 1000;
@@ -166,6 +170,10 @@ static void failed(gn_metagraph_actor_t *ma)
 static bool due(const gn_metagraph_actor_t *ma, uint64_t number)
 {
     if (!ma->have_live)
+        return true;
+    /* a head behind the snapshot: a node that restarted from an older
+     * state, or another node; what it holds now is the truth to publish */
+    if (number < ma->last_sync)
         return true;
     if (number >= ma->last_sync + ma->o.every_blocks)
         return true;
@@ -191,6 +199,10 @@ static int handle(gn_actor_t *a, gn_msg_t *m)
     case T_RETRY: /* at the newest head seen */
         ma->retry_armed = false;
         sync_now(ma, ma->head, ma->head_hash[0] ? ma->head_hash : NULL);
+        return 0;
+    case T_SYNC: /* on demand, unless one is under way or a retry is due */
+        if (!ma->retry_armed)
+            sync_now(ma, ma->head, ma->head_hash[0] ? ma->head_hash : NULL);
         return 0;
     default: break;
     }
@@ -228,6 +240,7 @@ static int handle(gn_actor_t *a, gn_msg_t *m)
     gn_subtensor_add_ip_text(neurons);
     persist(ma, neurons, ma->sync_block, ma->sync_hash);
     publish(ma, neurons, ma->sync_block, ma->sync_hash, false);
+    ma->failures = 0;
     return 0;
 }
 
