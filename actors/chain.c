@@ -1494,6 +1494,10 @@ static void map_work(op_t *op)
                 snprintf(op->err, sizeof(op->err), "key %s: %s", key, gn_strerror(rc));
                 break;
             }
+            if (op->qm.keys_only) {
+                json_array_append_new(entries, json_pack("{s:s,s:o}", "key", key, "keys", kj));
+                continue;
+            }
             json_t *v = value_json(op->rt, e, json_object_get(vals, key), op->err, sizeof(op->err),
                                    &op->status);
             if (!v) {
@@ -1577,6 +1581,10 @@ static int map_read_page(op_t *op, json_t *keys)
     size_t page = op->n_pages++;
     op->pages[page].keys = json_incref(keys);
     op->pages[page].changes = NULL;
+    if (op->qm.keys_only) {
+        free(h);
+        return 0;
+    }
     h->op = op;
     h->page = page;
     json_t *params = json_pack("[O,s]", keys, op->at);

@@ -112,7 +112,8 @@ static json_t *subnets_shape(json_t *r, const shape_t *s)
         return NULL;
     }
     json_array_foreach (entries, i, e) {
-        if (json_is_true(json_object_get(e, "value")))
+        /* keys only: a subnet that is removed loses its NetworksAdded entry */
+        if (!json_is_false(json_object_get(e, "value")))
             ids[n++] = (uint16_t)json_integer_value(json_array_get(json_object_get(e, "keys"), 0));
     }
     qsort(ids, n, sizeof(*ids), cmp_u16);
@@ -161,7 +162,7 @@ int gn_subtensor_subnets(gn_chain_t *c, const char *at, gn_chain_cb cb, void *ar
     shape_t *s = shape_new(cb, arg, subnets_shape);
     if (!s)
         return GN_ENOMEM;
-    gn_query_map_opts_t o = {.page_size = 1000};
+    gn_query_map_opts_t o = {.page_size = 1000, .keys_only = true};
     int rc = gn_chain_query_map(c, "SubtensorModule", "NetworksAdded", NULL, &o, at, shaped, s);
     if (rc < 0)
         free(s);

@@ -293,7 +293,9 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
         if (!strcmp(cmd, "query")) {
             rc = gn_chain_query(c, o->pos[1], o->pos[2], keys, o->at, sync_cb, &s);
         } else {
-            gn_query_map_opts_t mo = {(uint32_t)o->page_size, o->max, o->start_key};
+            gn_query_map_opts_t mo = {.page_size = (uint32_t)o->page_size,
+                                      .max_results = o->max,
+                                      .start_key = o->start_key};
             rc = gn_chain_query_map(c, o->pos[1], o->pos[2], keys, &mo, o->at, sync_cb, &s);
         }
         json_decref(keys);

@@ -86,6 +86,7 @@ typedef struct gn_query_map_opts {
     uint32_t page_size;    /* keys per state_getKeysPaged; 0: 100, at most 1000 */
     uint64_t max_results;  /* 0: all */
     const char *start_key; /* hex storage key to start after; NULL: the first */
+    bool keys_only;        /* no values read: entries have no "value" (one round trip less) */
 } gn_query_map_opts_t;
 
 /* Iterate a map (or a prefix of it: `prefix` holds the first keys, NULL for
