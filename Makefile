@@ -54,7 +54,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
 LIB        := $(B)/libganglion.a
 BIN        := $(B)/ganglion
 
-.PHONY: all deps test test-tsan test-run fuzz test-long bench bench-chain oracle chain-metadata format format-check clean
+.PHONY: all deps test test-tsan test-run fuzz test-long bench bench-chain bench-metagraph oracle chain-metadata format format-check clean
 all: $(BIN)
 
 $(LIB): $(LIB_OBJ)
@@ -127,18 +127,24 @@ test-long: fuzz
 
 # ---- benchmarks ------------------------------------------------------
 # Each benchmark runs beside its named peer (polkadot-js from the oracle).
-# bench/chain needs the local chain behind bench/latency_proxy (a tool, not a
-# benchmark): bench/chain.sh runs the three (make bench-chain).
-BENCHES := $(filter-out chain latency_proxy,$(BENCH_SRC:bench/%.c=%))
+# bench/chain and bench/metagraph need the local chain behind
+# bench/latency_proxy (a tool, not a benchmark): bench/chain.sh and
+# bench/metagraph.sh run them (make bench-chain, make bench-metagraph).
+BENCHES := $(filter-out chain metagraph latency_proxy,$(BENCH_SRC:bench/%.c=%))
 bench: oracle
 	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
 	  $(BENCHES:%=build/bench/bench/%)
 	@bash bench/run.sh build/bench build/oracle $(BENCHES)
 	@$(MAKE) --no-print-directory bench-chain
+	@$(MAKE) --no-print-directory bench-metagraph
 bench-chain: chain-metadata
 	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
 	  build/bench/bench/chain build/bench/bench/latency_proxy
 	@bash bench/chain.sh build/bench build/chain
+bench-metagraph: chain-metadata
+	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
+	  build/bench/bench/metagraph build/bench/bench/latency_proxy
+	@bash bench/metagraph.sh build/bench build/chain
 $(B)/bench/latency_proxy: $(B)/bench/latency_proxy.o
 	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
 $(B)/bench/%: $(B)/bench/%.o $(LIB)
