@@ -16,6 +16,8 @@ int gn_cmd_wallet(int argc, char **argv);
 int gn_cmd_metadata(int argc, char **argv);
 int gn_cmd_decode(int argc, char **argv);
 int gn_cmd_chain(int argc, char **argv);
+/* transfer, stake, weights commit|reveal, subnet create (cmd_tx.c) */
+int gn_cmd_tx(int argc, char **argv);
 
 /* Print "ganglion: <what>: <gn_strerror(err)>" to stderr; returns
  * GN_EXIT_FAIL. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "chain_cli.h"
 #include "cli.h"
 #include "ganglion/chain.h"
 #include "ganglion/error.h"
@@ -32,19 +33,11 @@
     "  (also as ganglion subnets [--netuid N] | neurons --netuid N|--all [--full] | metagraph "    \
     "--netuid N [--json] | balance "                                                               \
     "SS58... | weights set --netuid N uid=score... [--version-key K], signed by the hotkey |\n"    \
-    "   register --netuid N [--hotkey SS58] | serve --netuid N --axon.external_ip IP "             \
-    "--axon.external_port P)\n"                                                                    \
+    "   register --netuid N [--hotkey SS58] | serve --netuid N --axon.external_ip|--ip IP "        \
+    "--axon.external_port|--port P)\n"                                                             \
     "  submit|fee Pallet call args-json|@file --wallet.name N [--wallet.hotkey H | --coldkey] "    \
     "[--suri URI] [--wait none|inblock|finalized] [--immortal] [--period N] [--nonce N] [--tip "   \
     "RAO]"
-
-typedef struct {
-    bool done;
-    int status;
-    json_t *result;
-    char *error;
-    gn_runtime_t *rt;
-} sync_t;
 
 static void sync_cb(int status, json_t *result, const char *error, void *arg)
 {
@@ -100,20 +93,6 @@ static json_t *arg_json(const char *a)
     return k ? k : json_string(a);
 }
 
-typedef struct {
-    const char *network, *endpoint, *at, *cache_dir, *wait, *suri;
-    const char *wallet_path, *wallet_name, *wallet_hotkey, *password_env, *start_key;
-    const char *hotkey_ss58, *axon_ip, *axon_port;
-    uint64_t timeout_ms, max, page_size, netuid, version_key;
-    bool has_netuid, full, json, all;
-    long long nonce, period;
-    const char *tip;
-    bool finalized, immortal, coldkey;
-    gn_wait_t wait_mode; /* from --wait */
-    const char *pos[16];
-    int npos;
-} copts_t;
-
 static int parse(int argc, char **argv, copts_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -143,6 +122,11 @@ static int parse(int argc, char **argv, copts_t *o)
         {"--axon.ip", offsetof(copts_t, axon_ip)},
         {"--axon.external_port", offsetof(copts_t, axon_port)},
         {"--axon.port", offsetof(copts_t, axon_port)},
+        {"--ip", offsetof(copts_t, axon_ip)}, /* serve's short forms */
+        {"--port", offsetof(copts_t, axon_port)},
+        {"--dest", offsetof(copts_t, dest)},
+        {"--amount", offsetof(copts_t, amount)},
+        {"--salt", offsetof(copts_t, salt)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -168,6 +152,10 @@ static int parse(int argc, char **argv, copts_t *o)
         }
         if (!strcmp(a, "--version-key") && i + 1 < argc) {
             o->version_key = strtoull(argv[++i], NULL, 10);
+            continue;
+        }
+        if (!strcmp(a, "--allow-death")) {
+            o->allow_death = true;
             continue;
         }
         if (!strcmp(a, "--full") || !strcmp(a, "--json") || !strcmp(a, "--all")) {
@@ -477,24 +465,34 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
     } else {
         return gn_cli_usage(USAGE);
     }
+    return gn_chain_cli_finish(&s, rc);
+}
+
+int gn_chain_cli_finish(sync_t *s, int rc)
+{
     if (rc == 0)
-        print_json(s.result);
+        print_json(s->result);
     /* a receipt of a failed dispatch is printed, and the exit says so */
-    if (rc == 0 && json_is_false(json_object_get(s.result, "success")))
+    if (rc == 0 && json_is_false(json_object_get(s->result, "success")))
         rc = GN_EREJECTED;
-    json_decref(s.result);
-    free(s.error);
+    json_decref(s->result);
+    free(s->error);
     return rc;
 }
 
 int gn_cmd_chain(int argc, char **argv)
+{
+    return gn_chain_cli_main(argc, argv, USAGE, run);
+}
+
+int gn_chain_cli_main(int argc, char **argv, const char *usage, gn_chain_cli_fn fn)
 {
     copts_t o;
     int rc = parse(argc, argv, &o);
     if (rc != 0)
         return rc;
     if (o.npos < 1)
-        return gn_cli_usage(USAGE);
+        return gn_cli_usage(usage);
     gn_chain_opts_t co = {
         .url = o.endpoint ? o.endpoint : gn_rpc_network_url(o.network),
         .cache_dir = o.cache_dir,
@@ -508,10 +506,26 @@ int gn_cmd_chain(int argc, char **argv)
         uv_loop_close(&loop);
         return gn_cli_fail(co.url, rc);
     }
-    rc = run(&loop, c, &o);
+    rc = fn(&loop, c, &o);
     gn_chain_close(c);
     uv_run(&loop, UV_RUN_DEFAULT);
     gn_chain_release(c);
     uv_loop_close(&loop);
     return rc == GN_EXIT_USAGE ? GN_EXIT_USAGE : rc < 0 ? GN_EXIT_FAIL : GN_EXIT_OK;
+}
+
+/* What cmd_tx.c shares (chain_cli.h) */
+void gn_chain_cli_sync_cb(int status, json_t *result, const char *error, void *arg)
+{
+    sync_cb(status, result, error, arg);
+}
+
+int gn_chain_cli_wait(uv_loop_t *loop, sync_t *s, int rc)
+{
+    return wait_for(loop, s, rc);
+}
+
+int gn_chain_cli_signer(const copts_t *o, bool hot, gn_sr25519_keypair_t *kp)
+{
+    return signer(o, hot, kp);
 }

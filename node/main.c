@@ -103,6 +103,11 @@ int main(int argc, char **argv)
         return gn_cmd_decode(argc - 2, argv + 2);
     if (strcmp(cmd, "chain") == 0)
         return gn_cmd_chain(argc - 2, argv + 2);
+    /* Bittensor writes that move money or commit weights (cmd_tx.c) */
+    if (!strcmp(cmd, "transfer") || !strcmp(cmd, "stake") || !strcmp(cmd, "subnet") ||
+        (!strcmp(cmd, "weights") && argc > 2 &&
+         (!strcmp(argv[2], "commit") || !strcmp(argv[2], "reveal"))))
+        return gn_cmd_tx(argc - 1, argv + 1);
     /* Bittensor reads: chain commands of their own name, with the same flags */
     if (!strcmp(cmd, "subnets") || !strcmp(cmd, "neurons") || !strcmp(cmd, "metagraph") ||
         !strcmp(cmd, "balance") || !strcmp(cmd, "weights") || !strcmp(cmd, "register") ||
@@ -110,5 +115,6 @@ int main(int argc, char **argv)
         return gn_cmd_chain(argc - 1, argv + 1);
     fprintf(stderr, "ganglion: unknown command '%s'\n", cmd);
     return gn_cli_usage("try one of: ss58, hash, scale, wallet, metadata, decode, chain, "
-                        "subnets, neurons, metagraph, balance, weights, register, serve");
+                        "subnets, neurons, metagraph, balance, weights, register, serve, "
+                        "transfer, stake, subnet");
 }

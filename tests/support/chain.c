@@ -2,6 +2,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,8 +89,27 @@ void gn_test_chain_stop(int port)
 
 void gn_test_chain_seed(const char *url, int n, bool validator)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "node " CHAIN "/seed.mjs %s %d%s >/dev/null 2>&1", url, n,
-             validator ? " --validator" : "");
-    cr_assert_eq(system(cmd), 0, "seed.mjs%s failed", validator ? " --validator" : "");
+    /* seed.mjs waits 30 s for each block: on a loaded machine one can miss
+     * it, and half a seed cannot be finished; so once more on a fresh chain
+     * on the same port, with the first attempt's reason shown */
+    const char *colon = strrchr(url, ':');
+    int port = colon ? atoi(colon + 1) : 0;
+    char cmd[768], log[64];
+    snprintf(log, sizeof(log), "/tmp/gn-seed-%d.log", port);
+    snprintf(cmd, sizeof(cmd), "node " CHAIN "/seed.mjs %s %d%s >%s 2>&1", url, n,
+             validator ? " --validator" : "", log);
+    int rc = system(cmd);
+    if (rc != 0 && port > 0) {
+        char tail[600];
+        snprintf(tail, sizeof(tail), "tail -n 3 %s >&2", log);
+        fprintf(stderr, "seed.mjs on port %d failed; its last lines:\n", port);
+        if (system(tail) != 0)
+            fprintf(stderr, "(no log)\n");
+        gn_test_chain_stop(port);
+        char again[128];
+        gn_test_chain_start_on(port, again, sizeof(again));
+        rc = system(cmd);
+    }
+    unlink(log);
+    cr_assert_eq(rc, 0, "seed.mjs%s failed twice", validator ? " --validator" : "");
 }

@@ -13,7 +13,8 @@ void gn_test_chain_start(char *url, size_t cap, int *port);
  * look for it: its state starts afresh). */
 void gn_test_chain_start_on(int port, char *url, size_t cap);
 void gn_test_chain_stop(int port);
-/* A subnet with n neurons serving axons (the chain's own seed.mjs);
+/* A subnet with n neurons serving axons (the chain's own seed.mjs; a
+ * failed seed is retried once on the chain restarted fresh on its port);
  * validator: hk1 also staked, permitted and setting weights. */
 void gn_test_chain_seed(const char *url, int n, bool validator);
 

@@ -40,3 +40,15 @@ json_t *gn_test_pjs(const char *url, json_t *requests)
     cr_assert(json_is_array(res) && json_array_size(res) == json_array_size(requests));
     return res;
 }
+
+json_t *gn_test_pjs1(const char *url, const char *op, const char *section, const char *method,
+                     json_t *args)
+{
+    json_t *reqs = json_pack("[{s:s,s:s,s:s,s:o}]", "op", op, "section", section, "method", method,
+                             "args", args);
+    json_t *all = gn_test_pjs(url, reqs);
+    json_t *v = json_incref(json_array_get(all, 0));
+    json_decref(reqs);
+    json_decref(all);
+    return v;
+}

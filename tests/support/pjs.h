@@ -10,4 +10,8 @@
  * Node is missing; fails it when the script fails. */
 json_t *gn_test_pjs(const char *url, json_t *requests);
 
+/* One request's answer (a new reference); args is stolen. */
+json_t *gn_test_pjs1(const char *url, const char *op, const char *section, const char *method,
+                     json_t *args);
+
 #endif
