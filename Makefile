@@ -39,7 +39,7 @@ CPPFLAGS += -Iinclude -I$(LLHTTP_INC_DIR) -D_DEFAULT_SOURCE \
             -DGN_VERSION=\"$(VERSION)\"
 CFLAGS   += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(if $(SAN),$(SAN_FLAGS))
-LDLIBS   += $(PKG_LIBS) -lm
+LDLIBS   += $(PKG_LIBS) -lm -ldl
 
 LIB_SRC    := $(wildcard protocol/*.c) $(wildcard actors/*.c)
 LLHTTP_SRC := $(addprefix $(LLHTTP_SRC_DIR)/,api.c http.c llhttp.c)
@@ -76,8 +76,15 @@ $(B)/llhttp/%.o: $(LLHTTP_SRC_DIR)/%.c
 # Tests find ../shared and the CLI through these two paths.
 $(B)/tests/%.o: CPPFLAGS += -Itests -DGN_SOURCE_DIR=\"$(CURDIR)\" \
                             -DGN_BUILD_DIR=\"$(CURDIR)/$(B)\"
-$(B)/tests/run: $(TEST_OBJ) $(LIB) $(BIN)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+# Plugin fixtures (tests/fixtures/plugin_echo.c): their ganglion and jansson
+# symbols resolve against the test binary, hence its -rdynamic.
+PLUGIN_SO := $(addprefix $(B)/tests/fixtures/,plugin_echo.so plugin_nosym.so plugin_abi2.so)
+$(B)/tests/fixtures/plugin_%.so: tests/fixtures/plugin_echo.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -std=c17 -O1 -g $(WARN) $(PKG_CFLAGS) -fPIC -shared -o $@ $< \
+	  $(if $(filter nosym,$*),-DNO_TABLE) $(if $(filter abi2,$*),-DABI=2)
+$(B)/tests/run: $(TEST_OBJ) $(LIB) $(BIN) $(PLUGIN_SO)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
 
 deps:
 	@bash deploy/deps.sh
@@ -109,6 +116,8 @@ test-run: $(B)/tests/run
 FUZZ_FLAGS := -std=c17 -O1 -g -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all -Iinclude -D_DEFAULT_SOURCE
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/fuzz_http: FUZZ_FLAGS += -I$(LLHTTP_INC_DIR) actors/http.c $(LLHTTP_SRC) $(shell pkg-config --cflags --libs libuv)
+build/fuzz/fuzz_http: actors/http.c actors/http_internal.h
 fuzz: $(FUZZ_BIN)
 build/fuzz/%: tests/fuzz/%.c $(wildcard protocol/*.c protocol/*.h include/ganglion/*.h)
 	@mkdir -p $(@D)

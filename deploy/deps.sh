@@ -9,6 +9,8 @@ PKGS=(
   build-essential pkg-config git ca-certificates
   libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libmsgpack-dev
   libsodium-dev libxxhash-dev libjansson-dev libyaml-dev libcriterion-dev
+  # the example synapse worker (examples/worker.py) and its tests
+  python3-msgpack
   node-llhttp
   # sanitizers, fuzzing and style: clang + its runtimes, clang-format
   clang libclang-rt-14-dev clang-format

@@ -16,6 +16,7 @@ int gn_cmd_wallet(int argc, char **argv);
 int gn_cmd_metadata(int argc, char **argv);
 int gn_cmd_decode(int argc, char **argv);
 int gn_cmd_chain(int argc, char **argv);
+int gn_cmd_axon(int argc, char **argv);
 /* transfer, stake, weights commit|reveal, subnet create (cmd_tx.c) */
 int gn_cmd_tx(int argc, char **argv);
 
@@ -34,6 +35,8 @@ struct gn_sr25519_keypair;
  * defaults and BT_WALLET_* variables); failures are reported on stderr. */
 int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey, bool cold,
                           const char *password_env, struct gn_sr25519_keypair *kp);
+/* The keypair of a secret URI (--suri); failures are reported on stderr. */
+int gn_cli_suri_keypair(const char *suri, struct gn_sr25519_keypair *kp);
 #include <jansson.h>
 #include <stdio.h>
 /* A subnet's NeuronInfoLite array as btcli's metagraph table (stake in

@@ -1,7 +1,6 @@
 /* ganglion chain ...: one-shot reads and writes through the Substrate
  * client (actors/chain) on a private loop. JSON on stdout, errors on
  * stderr, exit 1 on failure. */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include "ganglion/ss58.h"
 #include "ganglion/subtensor.h"
 #include "ganglion/subtensor_tx.h"
-#include "ganglion/suri.h"
 
 #define USAGE                                                                                      \
     "usage: ganglion chain <command> [--subtensor.network NAME | --subtensor.chain_endpoint URL] " \
@@ -232,16 +230,8 @@ static int block_arg(uv_loop_t *loop, gn_chain_t *c, const char *arg, char out[6
 
 static int signer(const copts_t *o, bool hot, gn_sr25519_keypair_t *kp)
 {
-    if (o->suri) {
-        uint8_t rnd[32], mini[32];
-        bool has_mini;
-        randombytes_buf(rnd, sizeof(rnd));
-        int rc = gn_suri_keypair(o->suri, strlen(o->suri), rnd, kp, mini, &has_mini);
-        sodium_memzero(mini, sizeof(mini));
-        if (rc < 0)
-            fprintf(stderr, "ganglion: --suri: %s\n", gn_strerror(rc));
-        return rc;
-    }
+    if (o->suri)
+        return gn_cli_suri_keypair(o->suri, kp);
     /* the SDK signs transfers and registrations with the coldkey; a hotkey
      * given explicitly (and no --coldkey) signs instead */
     bool cold = !hot && (o->coldkey || !o->wallet_hotkey);

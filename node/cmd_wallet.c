@@ -601,6 +601,18 @@ int gn_cmd_wallet(int argc, char **argv)
     return GN_EXIT_USAGE;
 }
 
+int gn_cli_suri_keypair(const char *suri, struct gn_sr25519_keypair *kp)
+{
+    uint8_t rnd[32], mini[32];
+    bool has_mini;
+    randombytes_buf(rnd, sizeof(rnd));
+    int rc = gn_suri_keypair(suri, strlen(suri), rnd, kp, mini, &has_mini);
+    sodium_memzero(mini, sizeof(mini));
+    if (rc < 0)
+        fprintf(stderr, "ganglion: --suri: %s\n", gn_strerror(rc));
+    return rc;
+}
+
 int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey, bool cold,
                           const char *password_env, gn_sr25519_keypair_t *kp)
 {

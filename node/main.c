@@ -46,6 +46,10 @@ static const char usage[] =
     "  stake add|remove --netuid N --amount TAO [--hotkey SS58]\n"
     "  subnet create [--hotkey SS58]           register a subnet (local and test networks)\n"
     "\n"
+    "Axon (no chain; see docs/axon.md):\n"
+    "  axon --port P --wallet.name N --wallet.hotkey H [--axon.allow SS58,...]   serve Dummy\n"
+    "                                      and StreamingDummy, /healthz and /metrics\n"
+    "\n"
     "Wallets (the Bittensor SDK's layout; --wallet.path, --wallet.name, --wallet.hotkey):\n"
     "  wallet new-coldkey [--n-words N] [--no-password]   new mnemonic, encrypted coldkey\n"
     "  wallet new-hotkey [--use-password]                  new mnemonic, plain hotkey\n"
@@ -117,6 +121,8 @@ int main(int argc, char **argv)
         return gn_cmd_decode(argc - 2, argv + 2);
     if (strcmp(cmd, "chain") == 0)
         return gn_cmd_chain(argc - 2, argv + 2);
+    if (strcmp(cmd, "axon") == 0)
+        return gn_cmd_axon(argc - 2, argv + 2);
     /* Bittensor writes that move money or commit weights (cmd_tx.c) */
     if (!strcmp(cmd, "transfer") || !strcmp(cmd, "stake") || !strcmp(cmd, "subnet") ||
         (!strcmp(cmd, "weights") && argc > 2 &&

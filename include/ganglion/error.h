@@ -43,7 +43,8 @@
     X(GN_EFATAL, -32, "fatal error")                                              \
     X(GN_EGAP, -33, "connection lost and restored: notifications may be missing") \
     X(GN_EFATE, -34, "connection lost after sending: outcome unknown")            \
-    X(GN_EREJECTED, -35, "rejected by the node")
+    X(GN_EREJECTED, -35, "rejected by the node")                                  \
+    X(GN_EJSON, -36, "invalid JSON")
 
 typedef enum {
 #define GN_ERRNO_ENUM(name, val, msg) name = (val),
