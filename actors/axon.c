@@ -5,6 +5,7 @@
 
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
+#include "ganglion/metagraph.h"
 #include "ganglion/ss58.h"
 
 #include <math.h>
@@ -417,10 +418,21 @@ static void sweep_cb(uv_timer_t *t)
     }
     if (ax->queue_depth)
         gn_gauge_set(ax->queue_depth, (double)ax->n_heap);
-    if (ax->open_conns) {
+    if (ax->open_conns && ax->http) {
         gn_http_stats_t st;
         gn_http_server_stats(ax->http, &st);
         gn_gauge_set(ax->open_conns, (double)st.open_connections);
+        /* the server's own refusals, beside the pipeline's */
+        static const char *const reasons[GN_HTTP_REJECT_N] = {"header_too_large", "body_too_large",
+                                                              "read_timeout",     "connections",
+                                                              "ip_rate",          "malformed"};
+        for (int i = 0; i < GN_HTTP_REJECT_N; i++) {
+            gn_counter_t *c = gn_metrics_counter(ax->metrics, "ganglion_axon_rejects_total",
+                                                 "Requests refused before a handler, by reason",
+                                                 "reason", reasons[i], NULL);
+            if (c)
+                gn_counter_set(c, st.rejects[i]);
+        }
     }
 }
 
@@ -1150,4 +1162,92 @@ void gn_axon_stop(gn_axon_t *ax, void (*done)(void *), void *arg)
     ax->done_arg = arg;
     uv_timer_stop(&ax->sweep);
     uv_close((uv_handle_t *)&ax->sweep, sweep_closed);
+}
+
+/* ---- the axon as an actor: served on its loop, fed by the metagraph ---- */
+
+struct gn_axon_actor {
+    gn_axon_actor_opts_t o;
+    gn_sr25519_keypair_t kp;
+    gn_axon_t *ax;
+    json_t *neurons; /* the last snapshot's, for a restarted axon */
+};
+
+static int axon_actor_start(gn_actor_t *a)
+{
+    gn_axon_actor_t *s = gn_actor_state(a);
+    gn_axon_opts_t o = s->o.axon;
+    o.hotkey = &s->kp;
+    int rc = gn_axon_start(gn_loop_uv(gn_actor_loop(a)), &o, &s->ax);
+    if (rc == 0 && s->o.attach)
+        rc = s->o.attach(s->ax, s->o.attach_arg);
+    if (rc < 0 && s->ax) {
+        gn_axon_stop(s->ax, NULL, NULL);
+        s->ax = NULL;
+    }
+    if (rc == 0 && s->neurons)
+        gn_axon_set_neurons(s->ax, s->neurons);
+    return rc;
+}
+
+static void axon_actor_stop(gn_actor_t *a)
+{
+    gn_axon_actor_t *s = gn_actor_state(a);
+    if (s->ax)
+        gn_axon_stop(s->ax, NULL, NULL);
+    s->ax = NULL;
+}
+
+static int axon_actor_handle(gn_actor_t *a, gn_msg_t *m)
+{
+    gn_axon_actor_t *s = gn_actor_state(a);
+    if (m->type == &GN_MSG_METAGRAPH) {
+        const gn_metagraph_t *g = m->payload;
+        if (s->o.netuid >= 0 && g->netuid != (uint16_t)s->o.netuid)
+            return 0;
+        json_decref(s->neurons);
+        s->neurons = json_incref(g->neurons);
+        if (s->ax)
+            gn_axon_set_neurons(s->ax, s->neurons);
+    }
+    return 0;
+}
+
+int gn_axon_actor_spawn(gn_loop_t *l, const gn_axon_actor_opts_t *o, gn_axon_actor_t **out,
+                        gn_actor_t **actor)
+{
+    if (!l || !o || !o->axon.hotkey || !out || !actor)
+        return GN_EINVAL;
+    gn_axon_actor_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return GN_ENOMEM;
+    s->o = *o;
+    s->kp = *o->axon.hotkey;
+    s->o.axon.hotkey = NULL; /* the copy above is the one used */
+    static const gn_actor_spec_t spec = {.name = "axon",
+                                         .handle = axon_actor_handle,
+                                         .start = axon_actor_start,
+                                         .stop = axon_actor_stop};
+    int rc = gn_actor_spawn(l, &spec, s, actor);
+    if (rc < 0) {
+        sodium_memzero(&s->kp, sizeof(s->kp));
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+gn_axon_t *gn_axon_actor_axon(gn_axon_actor_t *s)
+{
+    return s->ax;
+}
+
+void gn_axon_actor_free(gn_axon_actor_t *s)
+{
+    if (!s)
+        return;
+    sodium_memzero(&s->kp, sizeof(s->kp));
+    json_decref(s->neurons);
+    free(s);
 }

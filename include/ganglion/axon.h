@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "ganglion/actor.h"
 #include "ganglion/http.h"
 #include "ganglion/metrics.h"
 #include "ganglion/sr25519.h"
@@ -112,5 +113,24 @@ int gn_axon_stream_end(gn_axon_call_t *call);
 const char *gn_axon_call_hotkey(const gn_axon_call_t *call);
 bool gn_axon_call_alive(const gn_axon_call_t *call);
 uv_loop_t *gn_axon_call_loop(const gn_axon_call_t *call);
+
+/* ---- the axon as an actor ----
+ * Serves on its loop (started with the loop, stopped by the loop's
+ * ordered stop) and applies every metagraph snapshot it receives
+ * (GN_MSG_METAGRAPH, include/ganglion/metagraph.h: subscribe it to that
+ * topic) to its policy and priority, as gn_axon_set_neurons does. */
+typedef struct gn_axon_actor gn_axon_actor_t;
+typedef struct gn_axon_actor_opts {
+    gn_axon_opts_t axon;                     /* the hotkey is copied */
+    int (*attach)(gn_axon_t *ax, void *arg); /* attaches the handlers at start */
+    void *attach_arg;
+    int netuid; /* snapshots of other subnets are ignored; -1: any */
+} gn_axon_actor_opts_t;
+int gn_axon_actor_spawn(gn_loop_t *l, const gn_axon_actor_opts_t *o, gn_axon_actor_t **out,
+                        gn_actor_t **actor);
+/* The running axon (NULL before the loop starts it); on the loop thread. */
+gn_axon_t *gn_axon_actor_axon(gn_axon_actor_t *s);
+/* After gn_loop_run has returned. */
+void gn_axon_actor_free(gn_axon_actor_t *s);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "ganglion/axon.h"
 #include "ganglion/error.h"
+#include "ganglion/metagraph.h"
 #include "ganglion/sr25519.h"
 #include "ganglion/ss58.h"
 #include "ganglion/synapse.h"
@@ -153,6 +154,7 @@ typedef struct {
     const char *drop_header;   /* a header left out */
     const char *hotkey;        /* the dendrite hotkey (SS58) matching signer; NULL: Alice */
     const char *timeout;       /* the timeout header; NULL: the example's */
+    const char *nonce_text;    /* the nonce header as sent, garbled */
 } req_opts_t;
 
 /* The example's request with a fresh nonce and a real signature; *nonce
@@ -190,6 +192,8 @@ static char *example_request(const json_t *ex, const req_opts_t *ro, size_t *len
     json_object_set_new(h, "bt_header_dendrite_signature", json_string(sighex));
     if (ro->no_signature)
         json_object_del(h, "bt_header_dendrite_signature");
+    if (ro->nonce_text)
+        json_object_set_new(h, "bt_header_dendrite_nonce", json_string(ro->nonce_text));
     if (ro->drop_header)
         json_object_del(h, ro->drop_header);
     json_t *bd = json_object_get(body, "dendrite");
@@ -301,6 +305,18 @@ Test(axon, worked_examples_replayed_over_raw_http, .timeout = 60)
                      "Define τ (tau) in one line.");
     json_decref(b);
     gn_raw_free(&r);
+    /* the body changed after signing: its hash no longer matches (500) */
+    json_t *e2x = json_deep_copy(e2);
+    char *bt = strdup(json_string_value(json_object_get(e2x, "body")));
+    char *at = strstr(bt, "in one line");
+    memcpy(at, "in two line", 11);
+    json_object_set_new(e2x, "body", json_string(bt));
+    free(bt);
+    send_example(f.port, e2x, &(req_opts_t){0}, &r);
+    cr_assert_eq(r.status, 500, "%s", r.body);
+    cr_assert(!strncmp(hdr(&r, "bt_header_axon_status_message"), "Internal Server Error #", 23));
+    gn_raw_free(&r);
+    json_decref(e2x);
     /* example 4: an unknown synapse */
     json_t *e4 = json_object_get(ex, "example4_unknown_synapse");
     send_example(f.port, e1, &(req_opts_t){.path = "/Foo"}, &r);
@@ -376,6 +392,7 @@ Test(axon, every_refusal_of_the_pipeline, .timeout = 60)
          NULL},
         {{.body_override = "{\"name\": \"Dummy\"}"}, 500, "Internal Server Error #"},
         {{.body_override = "not json"}, 422, NULL},
+        {{.nonce_text = "1.7e18"}, 400, "Improperly formatted request. Could not parse headers "},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         send_example(f.port, e1, &cases[i].ro, &r);
@@ -591,5 +608,96 @@ Test(axon, queue_serves_the_highest_stake_first_and_handlers_have_a_deadline, .t
     gn_raw_free(&r);
     json_decref(sx);
     fx_stop(&f);
+    json_decref(ex);
+}
+
+/* ---- the axon actor follows the metagraph topic ---- */
+
+static int attach_dummy(gn_axon_t *ax, void *arg)
+{
+    gn_axon_handler_t d = {.cls = &DUMMY, .fn = dummy};
+    *(int *)arg = gn_axon_port(ax);
+    return gn_axon_attach(ax, &d);
+}
+
+static void snapshot_free(gn_shared_t *s)
+{
+    gn_metagraph_t *m = (gn_metagraph_t *)s;
+    json_decref(m->neurons);
+    free(m);
+}
+
+static void publish_permit(gn_topic_t *t, bool permit)
+{
+    gn_metagraph_t *m = calloc(1, sizeof(*m));
+    gn_shared_init(&m->hdr, snapshot_free);
+    m->netuid = 7;
+    m->neurons = json_pack("[{s:s,s:b,s:[[s,i]]}]", "hotkey", ALICE, "validator_permit", permit,
+                           "stake", ALICE, 1000);
+    cr_assert_eq(gn_publish(t, &GN_MSG_METAGRAPH, &m->hdr), 1);
+}
+
+static void loop_thread(void *arg)
+{
+    gn_loop_run(arg);
+}
+
+Test(axon, the_actor_applies_metagraph_snapshots_to_its_policy, .timeout = 60)
+{
+    json_t *ex = examples();
+    keys();
+    gn_loop_t *l;
+    cr_assert_eq(gn_loop_new(&l), 0);
+    gn_topic_t *mg;
+    cr_assert_eq(gn_topic_new("metagraph", &mg), 0);
+    static int port;
+    port = 0;
+    gn_axon_actor_opts_t o = {.axon = {.ip = "127.0.0.1",
+                                       .hotkey = &bob,
+                                       .policy = {.registered_only = true, .require_permit = true}},
+                              .attach = attach_dummy,
+                              .attach_arg = &port,
+                              .netuid = 7};
+    gn_axon_actor_t *aa;
+    gn_actor_t *actor;
+    cr_assert_eq(gn_axon_actor_spawn(l, &o, &aa, &actor), 0);
+    cr_assert_eq(gn_topic_subscribe(mg, actor), 0);
+    uv_thread_t th;
+    cr_assert_eq(uv_thread_create(&th, loop_thread, l), 0);
+    for (int i = 0; i < 200 && !__atomic_load_n(&port, __ATOMIC_SEQ_CST); i++)
+        usleep(10000);
+    cr_assert_gt(port, 0, "the axon started with the loop");
+    json_t *e1 = json_object_get(ex, "example1_dummy");
+    gn_raw_resp_t r;
+    send_example(port, e1, &(req_opts_t){0}, &r);
+    cr_assert_eq(r.status, 403, "no metagraph yet: unknown hotkey");
+    gn_raw_free(&r);
+    publish_permit(mg, true);
+    int status = 0;
+    for (int i = 0; i < 100 && status != 200; i++) { /* the snapshot lands on the loop */
+        send_example(port, e1, &(req_opts_t){0}, &r);
+        status = r.status;
+        gn_raw_free(&r);
+        if (status != 200)
+            usleep(20000);
+    }
+    cr_assert_eq(status, 200, "permitted by the snapshot");
+    publish_permit(mg, false);
+    for (int i = 0; i < 100 && status != 403; i++) {
+        send_example(port, e1, &(req_opts_t){0}, &r);
+        status = r.status;
+        if (status == 403)
+            cr_assert_str_eq(hdr(&r, "bt_header_axon_status_message"),
+                             "Forbidden. Key is blacklisted: Hotkey has no validator permit.");
+        gn_raw_free(&r);
+        if (status != 403)
+            usleep(20000);
+    }
+    cr_assert_eq(status, 403, "the permit withdrawn by the next snapshot");
+    gn_loop_stop(l, 1000);
+    uv_thread_join(&th);
+    gn_loop_free(l);
+    gn_axon_actor_free(aa);
+    gn_topic_free(mg);
     json_decref(ex);
 }
