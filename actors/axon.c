@@ -1046,17 +1046,6 @@ uint16_t gn_axon_port(const gn_axon_t *ax)
     return gn_http_server_port(ax->http);
 }
 
-static void uuid4(char out[37])
-{
-    uint8_t b[16];
-    randombytes_buf(b, sizeof(b));
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 static void free_axon(gn_axon_t *ax)
 {
     sodium_memzero(&ax->kp, sizeof(ax->kp));
@@ -1081,7 +1070,9 @@ int gn_axon_start(uv_loop_t *loop, const gn_axon_opts_t *o, gn_axon_t **out)
     ax->loop = loop;
     ax->kp = *o->hotkey;
     gn_ss58_encode(ax->kp.pub, 32, 42, ax->hotkey, sizeof(ax->hotkey));
-    uuid4(ax->uuid);
+    uint8_t rnd[16];
+    randombytes_buf(rnd, sizeof(rnd));
+    gn_uuid4_text(rnd, ax->uuid);
     ax->version = o->version ? o->version : GN_AXON_VERSION;
     ax->max_workers = o->max_workers ? o->max_workers : 10;
     ax->queue_max = o->queue_max ? o->queue_max : 256;

@@ -2070,7 +2070,7 @@ void gn_syn_msg_401(const char *why, char *out, size_t cap)
     free(b.p);
 }
 
-void gn_syn_msg_500(const uint8_t rnd[16], char *out, size_t cap)
+void gn_uuid4_text(const uint8_t rnd[16], char out[37])
 {
     uint8_t u[16];
     memcpy(u, rnd, 16);
@@ -2078,9 +2078,15 @@ void gn_syn_msg_500(const uint8_t rnd[16], char *out, size_t cap)
     u[8] = (uint8_t)((u[8] & 0x3F) | 0x80); /* RFC 4122 variant */
     char hex[33];
     gn_hex_encode(u, 16, 0, hex, sizeof(hex));
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+void gn_syn_msg_500(const uint8_t rnd[16], char *out, size_t cap)
+{
+    char u[37];
+    gn_uuid4_text(rnd, u);
     sbuf_t b = {0};
-    sb_printf(&b, "Internal Server Error #%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-              hex + 16, hex + 20);
+    sb_printf(&b, "Internal Server Error #%s", u);
     copy_out(&b, out, cap);
     free(b.p);
 }

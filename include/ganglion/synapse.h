@@ -130,5 +130,8 @@ void gn_syn_msg_403(const char *reason, char *out, size_t cap);
 void gn_syn_msg_401(const char *why, char *out, size_t cap);
 /* "Internal Server Error #<uuid4 text>" from 16 random bytes. */
 void gn_syn_msg_500(const uint8_t rnd[16], char *out, size_t cap);
+/* RFC 4122 version-4 uuid text (36 chars) from 16 random bytes: the
+ * axon's and the dendrite's instance ids. */
+void gn_uuid4_text(const uint8_t rnd[16], char out[37]);
 
 #endif
