@@ -701,3 +701,32 @@ Test(axon, the_actor_applies_metagraph_snapshots_to_its_policy, .timeout = 60)
     gn_topic_free(mg);
     json_decref(ex);
 }
+
+Test(axon, per_hotkey_rate_refuses_with_429_after_verification, .timeout = 60)
+{
+    json_t *ex = examples();
+    fx_t f;
+    gn_axon_opts_t o = {.per_hotkey_rate = 0.5, .per_hotkey_burst = 2};
+    fx_start(&f, &o, NULL);
+    json_t *e1 = json_object_get(ex, "example1_dummy");
+    int statuses[4];
+    for (int i = 0; i < 4; i++) {
+        gn_raw_resp_t r;
+        send_example(f.port, e1, &(req_opts_t){0}, &r);
+        statuses[i] = r.status;
+        if (r.status == 429)
+            cr_assert(strstr(hdr(&r, "bt_header_axon_status_message"), ALICE));
+        gn_raw_free(&r);
+    }
+    cr_assert_eq(statuses[0], 200);
+    cr_assert_eq(statuses[1], 200, "a burst of 2");
+    cr_assert_eq(statuses[2], 429);
+    cr_assert_eq(statuses[3], 429);
+    /* an unsigned claim to be Alice does not spend her budget: it fails first */
+    gn_raw_resp_t r;
+    send_example(f.port, e1, &(req_opts_t){.garble_signature = true}, &r);
+    cr_assert_eq(r.status, 401);
+    gn_raw_free(&r);
+    fx_stop(&f);
+    json_decref(ex);
+}
