@@ -17,6 +17,8 @@ int gn_cmd_metadata(int argc, char **argv);
 int gn_cmd_decode(int argc, char **argv);
 int gn_cmd_chain(int argc, char **argv);
 int gn_cmd_axon(int argc, char **argv);
+/* one synapse to axons through the dendrite (cmd_query.c) */
+int gn_cmd_query(int argc, char **argv);
 /* transfer, stake, weights commit|reveal, subnet create (cmd_tx.c) */
 int gn_cmd_tx(int argc, char **argv);
 

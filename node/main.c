@@ -46,6 +46,10 @@ static const char usage[] =
     "  stake add|remove --netuid N --amount TAO [--hotkey SS58]\n"
     "  subnet create [--hotkey SS58]           register a subnet (local and test networks)\n"
     "\n"
+    "Dendrite (see docs/dendrite.md):\n"
+    "  query --axon ip:port:hotkey... --synapse Dummy --field dummy_input=3 [--timeout S]\n"
+    "                                      one JSON line per answer (--wallet.* or --suri)\n"
+    "\n"
     "Axon (no chain; see docs/axon.md):\n"
     "  axon --port P --wallet.name N --wallet.hotkey H [--axon.allow SS58,...]   serve Dummy\n"
     "                                      and StreamingDummy, /healthz and /metrics\n"
@@ -123,6 +127,8 @@ int main(int argc, char **argv)
         return gn_cmd_chain(argc - 2, argv + 2);
     if (strcmp(cmd, "axon") == 0)
         return gn_cmd_axon(argc - 2, argv + 2);
+    if (strcmp(cmd, "query") == 0)
+        return gn_cmd_query(argc - 2, argv + 2);
     /* Bittensor writes that move money or commit weights (cmd_tx.c) */
     if (!strcmp(cmd, "transfer") || !strcmp(cmd, "stake") || !strcmp(cmd, "subnet") ||
         (!strcmp(cmd, "weights") && argc > 2 &&
