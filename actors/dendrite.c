@@ -323,6 +323,7 @@ static void req_finish(req_t *r)
     if (code >= 0 && code < 600)
         d->st.by_status[code]++;
     double el = (double)(uv_hrtime() - r->start_ns) / 1e9;
+    d->st.latency_sum += el;
     for (int i = 0; i < GN_DENDRITE_LAT_BUCKETS; i++)
         if (el <= GN_DENDRITE_LAT_BOUNDS[i]) {
             d->st.latency[i]++;

@@ -81,6 +81,7 @@ typedef struct gn_dendrite_stats {
     uint64_t requests;       /* finished */
     uint64_t by_status[600]; /* finished requests by dendrite.status_code (0..599) */
     uint64_t latency[GN_DENDRITE_LAT_BUCKETS]; /* seconds from start to result */
+    double latency_sum;                        /* seconds, over every finished request */
     uint64_t conns_opened, conns_reused, conns_closed_idle, retries_stale;
     unsigned in_flight, waiting, idle_conns;
 } gn_dendrite_stats_t;
