@@ -86,6 +86,8 @@ struct query {
     req_t *reqs;
     json_t *results;
     double timeout;
+    char hash[65]; /* the body hash, the same for every target (§3.1) */
+    bool has_hash;
     uv_timer_t timer;
     bool timer_on, done_called;
     gn_dendrite_result_fn on_result;
@@ -443,8 +445,11 @@ static void req_response(req_t *r)
             return;
         }
         if (r->status == 200) {
+            /* gn_synapse_from_body's checks on the bytes, on the parse above */
             json_t *srv = NULL;
-            int rc = gn_synapse_from_body(q->cls, (const uint8_t *)r->body, r->blen, &srv);
+            int rc = r->blen >= 3 && !memcmp(r->body, "\xef\xbb\xbf", 3) ? GN_EINVAL
+                     : memchr(r->body, 0, r->blen)                       ? GN_EJSON
+                                                   : gn_synapse_from_json(q->cls, body, &srv);
             json_decref(body);
             if (rc < 0) {
                 snprintf(m, sizeof(m), "Failed to parse response: not a valid %s: %s", q->cls->name,
@@ -989,7 +994,11 @@ static int prepare(gn_dendrite_t *d, query_t *q, req_t *r, const json_t *base)
     json_object_set_new(s, "dendrite", den);
     json_object_set_new(s, "axon", ax);
     char hash[65], msg[512];
-    int rc = gn_synapse_body_hash(q->cls, s, hash);
+    int rc = 0;
+    if (q->has_hash)
+        memcpy(hash, q->hash, sizeof(hash));
+    else
+        rc = gn_synapse_body_hash(q->cls, s, hash);
     if (rc < 0)
         return rc;
     rc = gn_synapse_message(nonce, d->hotkey, r->hotkey, d->uuid, hash, msg, sizeof(msg));
@@ -1004,21 +1013,29 @@ static int prepare(gn_dendrite_t *d, query_t *q, req_t *r, const json_t *base)
     char sighex[131] = "0x";
     sodium_bin2hex(sighex + 2, 129, sig, 64);
     json_object_set_new(den, "signature", json_string(sighex));
+    /* one serialization: the Python text with total_size 0 gives the
+     * compact length (total_size, §2.5), which then replaces the 0 */
+    size_t blen, tsize, ts_off, ts_len;
+    char *body = gn_synapse_json_python_ex(s, &blen, &tsize, &ts_off, &ts_len);
+    if (!body)
+        return GN_ENOMEM;
     gn_header_t *hs;
     size_t nh;
-    rc = gn_synapse_headers(q->cls, s, &hs, &nh);
-    if (rc < 0)
+    rc = gn_synapse_headers_ex(q->cls, s, hash, &tsize, &hs, &nh);
+    if (rc < 0) {
+        free(body);
         return rc;
-    for (size_t i = 0; i < nh; i++)
-        if (!strcmp(hs[i].name, "total_size"))
-            json_object_set_new(s, "total_size", json_integer(strtoll(hs[i].value, NULL, 10)));
-    char *body = gn_synapse_json_python(s);
-    if (!body) {
-        free(hs);
-        return GN_ENOMEM;
     }
-    size_t blen = strlen(body);
-    size_t cap = blen + 512 + strlen(q->cls->name) + strlen(r->ip);
+    json_object_set_new(s, "total_size", json_integer((json_int_t)tsize));
+    char num[24];
+    int numl = snprintf(num, sizeof(num), "%zu", tsize);
+    if (!ts_len) { /* cannot happen: prepare sets total_size */
+        free(hs);
+        free(body);
+        return GN_EINVAL;
+    }
+    size_t blen2 = blen - ts_len + (size_t)numl;
+    size_t cap = blen2 + 512 + strlen(q->cls->name) + strlen(r->ip);
     for (size_t i = 0; i < nh; i++)
         cap += hs[i].name_len + hs[i].value_len + 4;
     char *w = malloc(cap);
@@ -1043,9 +1060,13 @@ static int prepare(gn_dendrite_t *d, query_t *q, req_t *r, const json_t *base)
     k += (size_t)snprintf(w + k, cap - k,
                           "Accept: */*\r\nUser-Agent: ganglion/%s\r\nContent-Type: "
                           "application/json\r\nContent-Length: %zu\r\n\r\n",
-                          GN_VERSION, blen);
-    memcpy(w + k, body, blen);
-    k += blen;
+                          GN_VERSION, blen2);
+    memcpy(w + k, body, ts_off);
+    k += ts_off;
+    memcpy(w + k, num, (size_t)numl);
+    k += (size_t)numl;
+    memcpy(w + k, body + ts_off + ts_len, blen - ts_off - ts_len);
+    k += blen - ts_off - ts_len;
     free(hs);
     free(body);
     r->wire = w;
@@ -1103,6 +1124,19 @@ static int query_new(gn_dendrite_t *d, const gn_dendrite_target_t *targets, size
     q->reqs = reqs;
     q->results = results;
     q->timeout = timeout_s;
+    /* the hash reads only the class's hashed fields, which prepare leaves
+     * as they are in base: once per query, unless a field is named like a
+     * base field prepare sets */
+    q->has_hash = true;
+    for (size_t i = 0; i < cls->n_fields; i++) {
+        static const char *const SET[] = {"name",     "timeout", "total_size",        "header_size",
+                                          "dendrite", "axon",    "computed_body_hash"};
+        for (size_t j = 0; j < sizeof(SET) / sizeof(SET[0]); j++)
+            if (cls->fields[i].hashed && !strcmp(cls->fields[i].name, SET[j]))
+                q->has_hash = false;
+    }
+    if (q->has_hash && gn_synapse_body_hash(cls, base, q->hash) < 0)
+        q->has_hash = false;
     q->on_result = on_result;
     q->on_chunk = on_chunk;
     q->on_done = on_done;

@@ -1367,10 +1367,16 @@ int gn_synapse_from_body(const gn_syn_class_t *c, const uint8_t *body, size_t le
                      : json_loadb((const char *)body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!in)
         return GN_EJSON;
-    if (!json_is_object(in)) {
-        json_decref(in);
+    int rc = gn_synapse_from_json(c, in, out);
+    json_decref(in);
+    return rc;
+}
+
+int gn_synapse_from_json(const gn_syn_class_t *c, const json_t *in, json_t **out)
+{
+    *out = NULL;
+    if (!json_is_object(in))
         return GN_EINVAL;
-    }
     json_t *syn = json_object(), *tmp = NULL, *v;
     int rc = syn ? set_new(syn, "name", json_string(c->name)) : GN_ENOMEM;
     if (!rc)
@@ -1401,7 +1407,6 @@ int gn_synapse_from_body(const gn_syn_class_t *c, const uint8_t *body, size_t le
         rc = set_new(syn, "computed_body_hash", tmp);
     if (!rc)
         rc = class_fields(c, in, syn);
-    json_decref(in);
     if (rc < 0) {
         json_decref(syn);
         return rc == GN_ENOMEM ? rc : GN_EINVAL;
@@ -1701,7 +1706,20 @@ out:
 
 /* ---- JSON texts ---- */
 
-static void json_str(sbuf_t *b, const char *s, size_t n, bool ascii)
+/* What json_emit can also record (NULL: nothing): the compact form's
+ * length minus the emitted form's, and where the top-level object's
+ * "total_size" value lies in the emitted text. */
+typedef struct emit_info {
+    ptrdiff_t delta;
+    size_t ts_off, ts_len;
+} emit_info_t;
+
+static size_t cp_len(uint32_t c)
+{
+    return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+
+static void json_str(sbuf_t *b, const char *s, size_t n, bool ascii, emit_info_t *info)
 {
     sb_putc(b, '"');
     for (size_t i = 0; i < n;) {
@@ -1720,8 +1738,12 @@ static void json_str(sbuf_t *b, const char *s, size_t n, bool ascii)
             if (c >= 0x10000) {
                 uint32_t v = c - 0x10000;
                 sb_printf(b, "\\u%04x\\u%04x", 0xD800 | (v >> 10), 0xDC00 | (v & 0x3FF));
+                if (info)
+                    info->delta += (ptrdiff_t)cp_len(c) - 12;
             } else {
                 sb_printf(b, "\\u%04x", (unsigned)c);
+                if (info && c >= 0x20)
+                    info->delta += (ptrdiff_t)cp_len(c) - 6;
             }
         } else {
             sb_put_cp(b, c);
@@ -1730,10 +1752,10 @@ static void json_str(sbuf_t *b, const char *s, size_t n, bool ascii)
     sb_putc(b, '"');
 }
 
-static void json_emit(sbuf_t *b, const json_t *v, bool py)
+static void json_emit(sbuf_t *b, const json_t *v, bool py, emit_info_t *info, bool top)
 {
     switch (json_typeof(v)) {
-    case JSON_STRING: json_str(b, json_string_value(v), json_string_length(v), py); break;
+    case JSON_STRING: json_str(b, json_string_value(v), json_string_length(v), py, info); break;
     case JSON_INTEGER: sb_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
     case JSON_REAL: put_float(b, json_real_value(v)); break;
     case JSON_TRUE: sb_puts(b, "true"); break;
@@ -1744,9 +1766,12 @@ static void json_emit(sbuf_t *b, const json_t *v, bool py)
         json_t *e;
         sb_putc(b, '[');
         json_array_foreach (v, i, e) {
-            if (i)
+            if (i) {
                 sb_puts(b, py ? ", " : ",");
-            json_emit(b, e, py);
+                if (info && py)
+                    info->delta--;
+            }
+            json_emit(b, e, py, info, false);
         }
         sb_putc(b, ']');
         break;
@@ -1759,12 +1784,22 @@ static void json_emit(sbuf_t *b, const json_t *v, bool py)
         sb_putc(b, '{');
         json_object_keylen_foreach((json_t *)v, k, kl, e)
         {
-            if (!first)
+            if (!first) {
                 sb_puts(b, py ? ", " : ",");
+                if (info && py)
+                    info->delta--;
+            }
             first = false;
-            json_str(b, k, kl, py);
+            json_str(b, k, kl, py, info);
             sb_puts(b, py ? ": " : ":");
-            json_emit(b, e, py);
+            if (info && py)
+                info->delta--;
+            size_t at = b->n;
+            json_emit(b, e, py, info, false);
+            if (info && top && kl == 10 && !memcmp(k, "total_size", 10)) {
+                info->ts_off = at;
+                info->ts_len = b->n - at;
+            }
         }
         sb_putc(b, '}');
         break;
@@ -1777,7 +1812,7 @@ static char *json_text(const json_t *v, bool py)
     if (!v)
         return NULL;
     sbuf_t b = {0};
-    json_emit(&b, v, py);
+    json_emit(&b, v, py, NULL, true);
     if (b.oom) {
         free(b.p);
         return NULL;
@@ -1793,6 +1828,29 @@ char *gn_synapse_json_compact(const json_t *v)
 char *gn_synapse_json_python(const json_t *v)
 {
     return json_text(v, true);
+}
+
+char *gn_synapse_json_python_ex(const json_t *v, size_t *len, size_t *compact_len, size_t *ts_off,
+                                size_t *ts_len)
+{
+    if (!v)
+        return NULL;
+    sbuf_t b = {0};
+    emit_info_t info = {0, 0, 0};
+    json_emit(&b, v, true, &info, true);
+    if (b.oom || !b.p) {
+        free(b.p);
+        return NULL;
+    }
+    if (len)
+        *len = b.n;
+    if (compact_len)
+        *compact_len = (size_t)((ptrdiff_t)b.n + info.delta);
+    if (ts_off)
+        *ts_off = info.ts_off;
+    if (ts_len)
+        *ts_len = info.ts_len;
+    return b.p;
 }
 
 /* ---- the header set (§2.3, §4.5, §4.6) ---- */
@@ -1896,6 +1954,12 @@ static void hdr_add_input_obj(hdr_list_t *l, const gn_syn_field_t *f, const json
 
 int gn_synapse_headers(const gn_syn_class_t *c, const json_t *syn, gn_header_t **out, size_t *n)
 {
+    return gn_synapse_headers_ex(c, syn, NULL, NULL, out, n);
+}
+
+int gn_synapse_headers_ex(const gn_syn_class_t *c, const json_t *syn, const char *body_hash,
+                          const size_t *total_size, gn_header_t **out, size_t *n)
+{
     *out = NULL;
     *n = 0;
     if (!json_is_object(syn))
@@ -1934,18 +1998,26 @@ int gn_synapse_headers(const gn_syn_class_t *c, const json_t *syn, gn_header_t *
     char num[32];
     snprintf(num, sizeof(num), "%zu", hsize);
     hdr_add(&l, "header_size", num, strlen(num));
-    char *body = json_text(syn, false);
-    if (!body)
-        l.oom = true;
-    snprintf(num, sizeof(num), "%zu", body ? strlen(body) : 0);
-    free(body);
+    if (total_size) {
+        snprintf(num, sizeof(num), "%zu", *total_size);
+    } else {
+        char *body = json_text(syn, false);
+        if (!body)
+            l.oom = true;
+        snprintf(num, sizeof(num), "%zu", body ? strlen(body) : 0);
+        free(body);
+    }
     hdr_add(&l, "total_size", num, strlen(num));
     char hash[65];
-    int rc = gn_synapse_body_hash(c, syn, hash);
+    int rc = 0;
+    if (body_hash)
+        snprintf(hash, sizeof(hash), "%s", body_hash);
+    else
+        rc = gn_synapse_body_hash(c, syn, hash);
     if (rc < 0)
         l.oom = true;
     else
-        hdr_add(&l, "computed_body_hash", hash, 64);
+        hdr_add(&l, "computed_body_hash", hash, strlen(hash));
     if (l.oom || l.text.oom) {
         free(l.text.p);
         free(l.off);

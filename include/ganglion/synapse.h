@@ -82,6 +82,11 @@ int gn_synapse_from_headers(const gn_syn_class_t *c, const gn_header_t *h, size_
  * type: 500). Values are coerced as pydantic does, unknown keys dropped,
  * base fields completed. */
 int gn_synapse_from_body(const gn_syn_class_t *c, const uint8_t *body, size_t len, json_t **out);
+/* gn_synapse_from_body for a body already parsed (in: any JSON value, not
+ * taken): GN_EINVAL when it is not a valid synapse of class c. The
+ * caller's parse decides what is JSON (gn_synapse_from_body refuses an
+ * empty body, a BOM and NUL bytes before parsing). */
+int gn_synapse_from_json(const gn_syn_class_t *c, const json_t *in, json_t **out);
 /* §3.1: the body hash of a synapse object of class c, 64 lowercase hex. */
 int gn_synapse_body_hash(const gn_syn_class_t *c, const json_t *syn, char out[65]);
 
@@ -114,10 +119,22 @@ int gn_synapse_verify(const json_t *hdr_obj, const char *own_hotkey, uint64_t no
  * malloc'd block holds the array and its NUL-terminated strings:
  * free(*out). */
 int gn_synapse_headers(const gn_syn_class_t *c, const json_t *syn, gn_header_t **out, size_t *n);
+/* gn_synapse_headers with what the caller already has: body_hash (64 hex
+ * digits; NULL: computed from syn) and total_size (the compact body's
+ * bytes; NULL: serialized from syn). The same headers when both are what
+ * gn_synapse_headers would compute. */
+int gn_synapse_headers_ex(const gn_syn_class_t *c, const json_t *syn, const char *body_hash,
+                          const size_t *total_size, gn_header_t **out, size_t *n);
 /* JSON texts, malloc'd: the axon's compact form (separators "," ":", UTF-8
  * raw) and the Python dendrite's (", " ": ", non-ASCII as \uXXXX). */
 char *gn_synapse_json_compact(const json_t *v);
 char *gn_synapse_json_python(const json_t *v);
+/* gn_synapse_json_python in one pass that also gives (each NULL: not
+ * wanted) the text's length, the length gn_synapse_json_compact(v) would
+ * have, and the span of the top-level object's "total_size" value in the
+ * text (*ts_len 0: no such key). */
+char *gn_synapse_json_python_ex(const json_t *v, size_t *len, size_t *compact_len, size_t *ts_off,
+                                size_t *ts_len);
 
 /* The SDK's status messages (§4.4), into out (cut at a UTF-8 boundary).
  * 400 prints the request headers as Starlette's Headers repr does:

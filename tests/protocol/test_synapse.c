@@ -1021,6 +1021,85 @@ Test(synapse, json_forms)
     cr_assert_null(gn_synapse_json_compact(NULL));
 }
 
+/* gn_synapse_json_python_ex: the same text in one pass, the compact form's
+ * length, the top-level total_size span; gn_synapse_headers_ex with the
+ * values gn_synapse_headers computes gives the same headers. */
+static void check_python_ex(const gn_syn_class_t *c, const json_t *v)
+{
+    char *py = gn_synapse_json_python(v), *cp = gn_synapse_json_compact(v);
+    size_t len = 0, clen = 0, off = 0, tl = 0;
+    char *ex = gn_synapse_json_python_ex(v, &len, &clen, &off, &tl);
+    cr_assert_not_null(ex);
+    cr_assert_str_eq(ex, py);
+    cr_assert_eq(len, strlen(py));
+    cr_assert_eq(clen, strlen(cp), "%zu %zu %s", clen, strlen(cp), cp);
+    const json_t *ts = json_is_object(v) ? json_object_get(v, "total_size") : NULL;
+    if (ts) {
+        char *t = gn_synapse_json_python(ts);
+        cr_assert_eq(tl, strlen(t));
+        cr_assert(!memcmp(ex + off, t, tl));
+        cr_assert(!strncmp(ex + off - 14, "\"total_size\": ", 14));
+        free(t);
+    } else {
+        cr_assert_eq(tl, 0);
+    }
+    if (c && json_is_object(v)) {
+        gn_header_t *a, *b;
+        size_t na, nb;
+        char hash[65];
+        cr_assert_eq(gn_synapse_body_hash(c, v, hash), 0);
+        cr_assert_eq(gn_synapse_headers(c, v, &a, &na), 0);
+        cr_assert_eq(gn_synapse_headers_ex(c, v, hash, &clen, &b, &nb), 0);
+        cr_assert_eq(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            cr_assert_str_eq(a[i].name, b[i].name);
+            cr_assert_str_eq(a[i].value, b[i].value);
+        }
+        free(a);
+        free(b);
+    }
+    free(ex);
+    free(py);
+    free(cp);
+}
+
+Test(synapse, json_python_ex)
+{
+    json_error_t e;
+    json_t *v =
+        json_loads("{\"a\": \"\\u00e9\\ud83d\\ude00\\u007f\\u0001\\n\\u0800\", \"b\": [1.5, "
+                   "-0.0, 1e22, true, null, {\"total_size\": 3}], \"c\": {}, \"d\": [], "
+                   "\"\\u00e9\": -12, \"total_size\": 123}",
+                   0, &e);
+    cr_assert_not_null(v);
+    check_python_ex(NULL, v);
+    json_decref(v);
+    v = json_string("x\"\\/\b\f\xc3\xa9");
+    check_python_ex(NULL, v);
+    json_decref(v);
+    const char *bodies[] = {"{\"dummy_input\": 5, \"dummy_output\": 7}",
+                            "{\"dummy_input\": 5, \"axon\": {\"hotkey\": \"\\u00e9\\u4e2d\", "
+                            "\"port\": 8091}, \"dendrite\": {\"nonce\": 99, \"signature\": "
+                            "\"0xab\"}, \"total_size\": 0}"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *o;
+        cr_assert_eq(
+            gn_synapse_from_body(&DUMMY, (const uint8_t *)bodies[i], strlen(bodies[i]), &o), 0);
+        check_python_ex(&DUMMY, o);
+        json_t *in = json_loads(bodies[i], 0, &e), *o2;
+        cr_assert_eq(gn_synapse_from_json(&DUMMY, in, &o2), 0);
+        cr_assert(json_equal(o, o2));
+        json_decref(o2);
+        json_decref(in);
+        json_decref(o);
+    }
+    json_t *arr = json_array();
+    json_t *o = (json_t *)1;
+    cr_assert_eq(gn_synapse_from_json(&DUMMY, arr, &o), GN_EINVAL);
+    cr_assert_null(o);
+    json_decref(arr);
+}
+
 /* ---- garbage in: no crash, a clear error ---- */
 
 static const char *const NAMES[] = {
@@ -1128,6 +1207,7 @@ Test(synapse, random_headers_and_bodies)
             json_error_t e;
             json_t *back = json_loads(py, JSON_ALLOW_NUL, &e);
             cr_assert(json_equal(back, o), "%s", py);
+            check_python_ex(c, o);
             json_decref(back);
             free(py);
             json_decref(o);
