@@ -54,7 +54,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
 LIB        := $(B)/libganglion.a
 BIN        := $(B)/ganglion
 
-.PHONY: all deps test test-tsan test-run fuzz test-long bench bench-chain bench-metagraph oracle chain-metadata format format-check clean
+.PHONY: all deps test test-tsan test-run fuzz test-long bench bench-chain bench-metagraph bench-deps bench-axon bench-dendrite oracle chain-metadata format format-check clean
 all: $(BIN)
 
 $(LIB): $(LIB_OBJ)
@@ -139,13 +139,19 @@ test-long: fuzz
 # bench/chain and bench/metagraph need the local chain behind
 # bench/latency_proxy (a tool, not a benchmark): bench/chain.sh and
 # bench/metagraph.sh run them (make bench-chain, make bench-metagraph).
-BENCHES := $(filter-out chain metagraph latency_proxy,$(BENCH_SRC:bench/%.c=%))
+# bench/axon.sh runs `ganglion axon` under wrk beside nginx and the verify
+# rate, with inputs from bench/axon_gen (make bench-axon).
+# bench/dendrite.sh runs bench/dendrite and the Python aiohttp peer against
+# bench/dendrite_responder (make bench-dendrite).
+BENCHES := $(filter-out chain metagraph latency_proxy axon_gen dendrite dendrite_responder,$(BENCH_SRC:bench/%.c=%))
 bench: oracle
 	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
 	  $(BENCHES:%=build/bench/bench/%)
 	@bash bench/run.sh build/bench build/oracle $(BENCHES)
 	@$(MAKE) --no-print-directory bench-chain
 	@$(MAKE) --no-print-directory bench-metagraph
+	@$(MAKE) --no-print-directory bench-axon
+	@$(MAKE) --no-print-directory bench-dendrite
 bench-chain: chain-metadata
 	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
 	  build/bench/bench/chain build/bench/bench/latency_proxy
@@ -154,6 +160,16 @@ bench-metagraph: chain-metadata
 	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
 	  build/bench/bench/metagraph build/bench/bench/latency_proxy
 	@bash bench/metagraph.sh build/bench build/chain
+bench-deps:
+	@BENCH=1 bash deploy/deps.sh
+bench-axon: bench-deps
+	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
+	  build/bench/ganglion build/bench/bench/axon_gen
+	@bash bench/axon.sh build/bench
+bench-dendrite: bench-deps
+	@$(MAKE) --no-print-directory B=build/bench OPT="-O2 -g -DNDEBUG" \
+	  build/bench/bench/dendrite build/bench/bench/dendrite_responder
+	@bash bench/dendrite.sh build/bench
 $(B)/bench/latency_proxy: $(B)/bench/latency_proxy.o
 	$(CC) $(LDFLAGS) -o $@ $< $(LDLIBS)
 $(B)/bench/%: $(B)/bench/%.o $(LIB)

@@ -546,7 +546,7 @@ static void verify_work(uv_work_t *w)
 /* ganglion's nonce rule: inside the window (capped timeout, version
  * ignored), not older than the axon's start, not seen before for this
  * hotkey:uuid; out of order is fine. Returns an error text or NULL. */
-static const char *nonce_check(gn_axon_t *ax, gn_axon_call_t *c, char *buf, size_t cap)
+static const char *nonce_check(gn_axon_t *ax, gn_axon_call_t *c, bool record, char *buf, size_t cap)
 {
     uint64_t now = wall_ns(), n = c->nonce;
     double t = c->timeout_s < ax->max_timeout_s ? c->timeout_s : ax->max_timeout_s;
@@ -584,6 +584,8 @@ static const char *nonce_check(gn_axon_t *ax, gn_axon_call_t *c, char *buf, size
         if (n < min)
             return "Nonce is too old, a newer one was last processed";
     }
+    if (!record)
+        return NULL;
     if (ax->nonces.n >= MAX_KEYS)
         table_prune(&ax->nonces, oldest);
     s = table_find(&ax->nonces, c->key, true);
@@ -633,7 +635,8 @@ static void verify_done(uv_work_t *w, int status)
         return;
     }
     char buf[256];
-    const char *why = c->vstatus < 0 ? c->verr : nonce_check(ax, c, buf, sizeof(buf));
+    /* checked again now: another request of this key may have landed */
+    const char *why = c->vstatus < 0 ? c->verr : nonce_check(ax, c, true, buf, sizeof(buf));
     if (why) {
         refuse(c, 401, "verify", "Not Verified with error: %s", why);
         return;
@@ -853,7 +856,18 @@ static void on_request(gn_http_req_t *req, void *arg)
         refuse(c, 403, "blacklist", "%s", msg);
         return;
     }
-    /* 4. verification off the loop */
+    /* 4. verification off the loop; a stale or replayed nonce is refused
+     * first, so a replay costs no sr25519 verify (the nonce is recorded
+     * only once the signature holds) */
+    json_t *nj = json_object_get(d, "nonce");
+    if (json_is_integer(nj) && json_integer_value(nj) > 0) {
+        c->nonce = (uint64_t)json_integer_value(nj);
+        why = nonce_check(ax, c, false, buf, sizeof(buf));
+        if (why) {
+            refuse(c, 401, "verify", "Not Verified with error: %s", why);
+            return;
+        }
+    }
     c->work.data = c;
     if (uv_queue_work(ax->loop, &c->work, verify_work, verify_done) < 0)
         refuse(c, 503, "internal", "Service unavailable");

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install ganglion's build and test dependencies from Debian bookworm, and
+# Install ganglion's build and test dependencies from Debian bookworm (with
+# BENCH=1 the benchmarks' peers as well), and
 # check the Node.js the test peers in ../shared need. Idempotent: packages
 # already present are not touched, and apt is not called at all when nothing
 # is missing.
@@ -15,6 +16,11 @@ PKGS=(
   # sanitizers, fuzzing and style: clang + its runtimes, clang-format
   clang libclang-rt-14-dev clang-format
 )
+# BENCH=1 (make bench): the benchmarks' peers too: wrk and nginx
+# (bench/axon), aiohttp (bench/dendrite).
+if [ "${BENCH:-0}" = 1 ]; then
+  PKGS+=(wrk nginx-light python3-aiohttp)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
