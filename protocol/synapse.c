@@ -1447,7 +1447,10 @@ int gn_synapse_body_hash(const gn_syn_class_t *c, const json_t *syn, char out[65
         free(parts.p);
         return GN_ENOMEM;
     }
-    sha3_hex(parts.p ? parts.p : "", parts.n, out);
+    if (parts.n == 0) /* nothing hashed, the usual case: H("") is a constant */
+        memcpy(out, GN_SYN_EMPTY_HASH, 65);
+    else
+        sha3_hex(parts.p, parts.n, out);
     free(parts.p);
     return 0;
 }
