@@ -16,6 +16,7 @@
 #include "ganglion/sr25519.h"
 #include "ganglion/ss58.h"
 #include "ganglion/synapse.h"
+#include "support/axon_fixture.h"
 #include "support/chain_client.h"
 #include "support/rawhttp.h"
 #include "support/vectors.h"
@@ -53,33 +54,9 @@ static void textquery(gn_axon_call_t *call, json_t *syn, void *arg)
     gn_axon_reply(call, syn);
 }
 
-/* ---- an axon on a loop thread ---- */
+/* ---- an axon on a loop thread (support/axon_fixture.h) ---- */
 
-typedef struct {
-    uv_loop_t loop;
-    uv_thread_t th;
-    uv_async_t stop;
-    gn_axon_t *ax;
-    int port;
-} fx_t;
-
-static void fx_done(void *arg)
-{
-    fx_t *f = arg;
-    uv_close((uv_handle_t *)&f->stop, NULL);
-}
-
-static void fx_stop_cb(uv_async_t *a)
-{
-    fx_t *f = a->data;
-    gn_axon_stop(f->ax, fx_done, f);
-}
-
-static void fx_run(void *arg)
-{
-    fx_t *f = arg;
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-}
+typedef gn_test_axon_t fx_t;
 
 static gn_sr25519_keypair_t alice, bob, charlie;
 
@@ -90,32 +67,38 @@ static void keys(void)
     gn_test_keypair("//Charlie", &charlie);
 }
 
+typedef struct {
+    json_t *neurons;
+    bool builtins;
+    const gn_axon_handler_t *extra;
+} setup_t;
+
+/* The examples' classes (or the built-ins), an extra handler, neurons. */
+static void setup(gn_axon_t *ax, void *arg)
+{
+    const setup_t *s = arg;
+    gn_axon_handler_t d = {.cls = &DUMMY, .fn = dummy}, t = {.cls = &TEXTQUERY, .fn = textquery};
+    if (s->builtins) {
+        cr_assert_eq(gn_axon_attach_builtins(ax), 0);
+    } else {
+        cr_assert_eq(gn_axon_attach(ax, &d), 0);
+        cr_assert_eq(gn_axon_attach(ax, &t), 0);
+    }
+    if (s->extra)
+        cr_assert_eq(gn_axon_attach(ax, s->extra), 0);
+    if (s->neurons)
+        gn_axon_set_neurons(ax, s->neurons);
+}
+
 /* Start an axon with Bob's hotkey; the examples' classes attached. */
 static void fx_start_with(fx_t *f, gn_axon_opts_t *o, json_t *neurons, bool builtins,
                           const gn_axon_handler_t *extra)
 {
-    memset(f, 0, sizeof(*f));
     keys();
-    cr_assert_eq(uv_loop_init(&f->loop), 0);
     o->hotkey = &bob;
     o->ip = "127.0.0.1";
-    cr_assert_eq(gn_axon_start(&f->loop, o, &f->ax), 0);
-    gn_axon_handler_t d = {.cls = &DUMMY, .fn = dummy}, t = {.cls = &TEXTQUERY, .fn = textquery};
-    if (builtins) {
-        cr_assert_eq(gn_axon_attach_builtins(f->ax), 0);
-    } else {
-        cr_assert_eq(gn_axon_attach(f->ax, &d), 0);
-        cr_assert_eq(gn_axon_attach(f->ax, &t), 0);
-    }
-    if (extra)
-        cr_assert_eq(gn_axon_attach(f->ax, extra), 0);
-    if (neurons)
-        gn_axon_set_neurons(f->ax, neurons);
-    f->port = gn_axon_port(f->ax);
-    cr_assert_gt(f->port, 0);
-    uv_async_init(&f->loop, &f->stop, fx_stop_cb);
-    f->stop.data = f;
-    cr_assert_eq(uv_thread_create(&f->th, fx_run, f), 0);
+    setup_t s = {neurons, builtins, extra};
+    gn_test_axon_start(f, o, setup, &s);
 }
 
 static void fx_start(fx_t *f, gn_axon_opts_t *o, json_t *neurons)
@@ -123,12 +106,7 @@ static void fx_start(fx_t *f, gn_axon_opts_t *o, json_t *neurons)
     fx_start_with(f, o, neurons, false, NULL);
 }
 
-static void fx_stop(fx_t *f)
-{
-    uv_async_send(&f->stop);
-    uv_thread_join(&f->th);
-    cr_assert_eq(uv_loop_close(&f->loop), 0, "every handle closed");
-}
+#define fx_stop gn_test_axon_stop
 
 /* ---- requests as a Python dendrite makes them ---- */
 

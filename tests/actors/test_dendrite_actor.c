@@ -17,6 +17,7 @@
 #include "ganglion/error.h"
 #include "ganglion/metrics.h"
 #include "ganglion/sr25519.h"
+#include "support/axon_fixture.h"
 #include "support/chain_client.h"
 
 #define BOB "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
@@ -29,55 +30,19 @@ static const gn_syn_class_t DUMMY = {"Dummy", DUMMY_F, 2};
 
 static gn_sr25519_keypair_t alice, bob;
 
-/* ---- an axon on its own loop thread (as in test_dendrite.c) ---- */
+/* ---- an axon on its own loop thread (support/axon_fixture.h) ---- */
 
-typedef struct {
-    uv_loop_t loop;
-    uv_thread_t th;
-    uv_async_t stop;
-    gn_axon_t *ax;
-    int port;
-} ax_t;
-
-static void ax_done(void *arg)
-{
-    ax_t *f = arg;
-    uv_close((uv_handle_t *)&f->stop, NULL);
-}
-
-static void ax_stop_cb(uv_async_t *a)
-{
-    ax_t *f = a->data;
-    gn_axon_stop(f->ax, ax_done, f);
-}
-
-static void ax_run(void *arg)
-{
-    ax_t *f = arg;
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-}
+typedef gn_test_axon_t ax_t;
 
 static void ax_start(ax_t *f)
 {
-    memset(f, 0, sizeof(*f));
     gn_test_keypair("//Alice", &alice);
     gn_test_keypair("//Bob", &bob);
-    cr_assert_eq(uv_loop_init(&f->loop), 0);
-    gn_axon_opts_t o = {.hotkey = &bob, .ip = "127.0.0.1"};
-    cr_assert_eq(gn_axon_start(&f->loop, &o, &f->ax), 0);
-    cr_assert_eq(gn_axon_attach_builtins(f->ax), 0);
-    f->port = gn_axon_port(f->ax);
-    uv_async_init(&f->loop, &f->stop, ax_stop_cb);
-    f->stop.data = f;
-    cr_assert_eq(uv_thread_create(&f->th, ax_run, f), 0);
+    gn_axon_opts_t o = {.hotkey = &bob};
+    gn_test_axon_start(f, &o, NULL, NULL);
 }
 
-static void ax_stop(ax_t *f)
-{
-    uv_async_send(&f->stop);
-    uv_thread_join(&f->th);
-    cr_assert_eq(uv_loop_close(&f->loop), 0, "every axon handle closed");
-}
+#define ax_stop gn_test_axon_stop
 
 /* A listening socket nobody accepts on: connections complete in the
  * backlog, requests are never answered. */
