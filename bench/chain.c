@@ -76,14 +76,6 @@ static void wait_all(wait_t *w, const char *what)
     }
 }
 
-static double cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
 /* ---- ganglion: gn_chain_query / gn_chain_query_map ---- */
 
 static void on_account(int status, json_t *result, const char *error, void *arg)
@@ -283,16 +275,16 @@ int main(int argc, char **argv)
     double best = 1e9, best_raw = 1e9, best_node = 1e9, cpu = 0, cpu_raw = 0;
     for (int r = 0; r < ROUNDS; r++) {
         wait_t w = {0};
-        double c0 = cpu_now();
+        double c0 = gn_bench_cpu();
         t0 = gn_bench_now();
         for (size_t i = 0; i < n; i++)
             read_account(c, json_string_value(json_array_get(accounts, i)), NULL, &w);
         wait_all(&w, "chain_reads");
         best = min_d(best, gn_bench_now() - t0);
-        cpu += cpu_now() - c0;
-        c0 = cpu_now();
+        cpu += gn_bench_cpu() - c0;
+        c0 = gn_bench_cpu();
         best_raw = min_d(best_raw, raw_reads(raw, keys, 0, n, false));
-        cpu_raw += cpu_now() - c0;
+        cpu_raw += gn_bench_cpu() - c0;
         best_node = min_d(best_node, raw_reads(node, keys, 0, n, false));
     }
     printf("chain_reads %.1f\n", (double)n / best);
@@ -317,7 +309,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < ROUNDS; r++) {
             wait_t w = {.left = 1};
             gn_query_map_opts_t qo = {.page_size = page};
-            double c0 = cpu_now();
+            double c0 = gn_bench_cpu();
             t0 = gn_bench_now();
             int rc = gn_chain_query_map(c, "System", "Account", NULL, &qo, at, on_map, &w);
             if (rc < 0) {
@@ -326,14 +318,14 @@ int main(int argc, char **argv)
             }
             wait_all(&w, "chain_query_map");
             best = min_d(best, gn_bench_now() - t0);
-            cpu += cpu_now() - c0;
+            cpu += gn_bench_cpu() - c0;
             if (w.entries != n_map) {
                 fprintf(stderr, "chain: query_map: %zu entries of %zu\n", w.entries, n_map);
                 return 1;
             }
-            c0 = cpu_now();
+            c0 = gn_bench_cpu();
             best_raw = min_d(best_raw, raw_map(raw, prefix, at, page, n_map));
-            cpu_raw += cpu_now() - c0;
+            cpu_raw += gn_bench_cpu() - c0;
             best_node = min_d(best_node, raw_map(node, prefix, at, page, n_map));
         }
         /* key pages go one after another (each starts after the previous

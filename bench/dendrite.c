@@ -62,14 +62,6 @@ static size_t n_targets;
 static uint16_t *ports;
 static char (*hotkeys)[64];
 
-static double cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
 /* A field of /proc/self/status in KiB (VmHWM, VmRSS). */
 static long proc_kib(const char *field)
 {
@@ -160,12 +152,12 @@ static double sign_cost(const gn_sr25519_keypair_t *kp)
     uint8_t rnd[32] = {1}, sig[64];
     double best = 1e30;
     for (int r = 0; r < 3; r++) { /* the least of 3 */
-        double c0 = cpu_now();
+        double c0 = gn_bench_cpu();
         for (size_t i = 0; i < n_targets; i++) {
             rnd[0] = (uint8_t)i;
             gn_sr25519_sign(kp, (const uint8_t *)msg, (size_t)len, rnd, sig);
         }
-        double c = cpu_now() - c0;
+        double c = gn_bench_cpu() - c0;
         best = c < best ? c : best;
     }
     return best / (double)n_targets * 1000.0;
@@ -427,15 +419,15 @@ int main(int argc, char **argv)
     }
 
     long base = proc_kib("VmRSS");
-    double c0 = cpu_now();
+    double c0 = gn_bench_cpu();
     double cold = (raw ? raw_round() : ganglion_round(d, t, syn, timeout)) * 1e3 - delay_ms;
-    double c1 = cpu_now();
+    double c1 = gn_bench_cpu();
     double *warm = calloc((size_t)rounds, sizeof(double));
     if (!warm)
         return 1;
     for (int i = 0; i < rounds; i++)
         warm[i] = (raw ? raw_round() : ganglion_round(d, t, syn, timeout)) * 1e3 - delay_ms;
-    double c2 = cpu_now();
+    double c2 = gn_bench_cpu();
     long hwm = proc_kib("VmHWM");
     double per = 1000.0 / (double)n_targets;
 

@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "bench.h"
+
 #define MAX_HEAD  65536
 #define MAX_QUEUE 64
 
@@ -245,20 +247,12 @@ static char *response(int port, size_t *len)
     return out;
 }
 
-static double cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
 static void on_signal(uv_signal_t *s, int signum)
 {
     (void)s;
     (void)signum;
     fprintf(stderr, "responder: %llu requests answered on %llu connections, %.3f s CPU\n", served,
-            conns, cpu_now());
+            conns, gn_bench_cpu());
     exit(0);
 }
 

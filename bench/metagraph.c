@@ -81,14 +81,6 @@ static void wait_all(wait_t *w, const char *what)
     }
 }
 
-static double cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
 static double min_d(double a, double b)
 {
     return a < b ? a : b;
@@ -366,12 +358,12 @@ int main(int argc, char **argv)
         unsigned conc = concs[k];
         double best = 1e9, best_raw = 1e9, cpu = 0, cpu_raw = 0;
         for (int r = 0; r < ROUNDS; r++) {
-            double c0 = cpu_now();
+            double c0 = gn_bench_cpu();
             best = min_d(best, all_neurons(c, conc, &e));
-            cpu += cpu_now() - c0;
-            c0 = cpu_now();
+            cpu += gn_bench_cpu() - c0;
+            c0 = gn_bench_cpu();
             best_raw = min_d(best_raw, raw_all(raw, conc, prefix, &e));
-            cpu_raw += cpu_now() - c0;
+            cpu_raw += gn_bench_cpu() - c0;
         }
         size_t waves = (subnets + conc - 1) / conc, steps = 2 + waves;
         double lat = (double)steps * rtt;
