@@ -50,6 +50,8 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(patsubst $(LLHTTP_SRC_DIR)/%.c,$(B)/llhttp/%.o,$(LLHTTP_SRC))
 NODE_OBJ   := $(NODE_SRC:%.c=$(B)/%.o)
+# The node's modules without main(): linked into the tests (config, roles).
+NODE_LIB_OBJ := $(filter-out $(B)/node/main.o,$(NODE_OBJ))
 TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
 LIB        := $(B)/libganglion.a
 BIN        := $(B)/ganglion
@@ -62,7 +64,7 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BIN): $(NODE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(NODE_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(NODE_OBJ) $(LIB) $(LDLIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -83,8 +85,8 @@ $(B)/tests/fixtures/plugin_%.so: tests/fixtures/plugin_echo.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -std=c17 -O1 -g $(WARN) $(PKG_CFLAGS) -fPIC -shared -o $@ $< \
 	  $(if $(filter nosym,$*),-DNO_TABLE) $(if $(filter abi2,$*),-DABI=2)
-$(B)/tests/run: $(TEST_OBJ) $(LIB) $(BIN) $(PLUGIN_SO)
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+$(B)/tests/run: $(TEST_OBJ) $(NODE_LIB_OBJ) $(LIB) $(BIN) $(PLUGIN_SO)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJ) $(NODE_LIB_OBJ) $(LIB) $(LDLIBS) -lcriterion
 
 deps:
 	@bash deploy/deps.sh

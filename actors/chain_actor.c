@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_QUERY = 0x6301, T_MAP, T_CALL, T_SUBMIT, T_RESULT, T_BLOCK };
+enum { T_QUERY = 0x6301, T_MAP, T_CALL, T_SUBMIT, T_RESULT, T_BLOCK, T_EXEC };
 
 static void req_destroy(void *p)
 {
@@ -30,6 +30,29 @@ const gn_msg_type_t GN_MSG_CHAIN_RUNTIME_CALL = {T_CALL, "chain.RuntimeCall", re
 const gn_msg_type_t GN_MSG_CHAIN_SUBMIT = {T_SUBMIT, "chain.Submit", req_destroy};
 const gn_msg_type_t GN_MSG_CHAIN_RESULT = {T_RESULT, "chain.Result", result_destroy};
 const gn_msg_type_t GN_MSG_CHAIN_BLOCK = {T_BLOCK, "chain.Block", gn_msg_shared_destroy};
+
+static void exec_destroy(void *p)
+{
+    gn_chain_exec_t *e = p;
+    if (e->destroy)
+        e->destroy(e->arg);
+    free(e);
+}
+const gn_msg_type_t GN_MSG_CHAIN_EXEC = {T_EXEC, "chain.Exec", exec_destroy};
+
+gn_chain_exec_t *gn_chain_exec_new(gn_chain_exec_fn fn, void *arg, void (*destroy)(void *arg))
+{
+    gn_chain_exec_t *e = calloc(1, sizeof(*e));
+    if (!e) {
+        if (destroy)
+            destroy(arg);
+        return NULL;
+    }
+    e->fn = fn;
+    e->arg = arg;
+    e->destroy = destroy;
+    return e;
+}
 
 gn_chain_req_t *gn_chain_req_new(const char *a, const char *b, json_t *args)
 {
@@ -62,7 +85,8 @@ struct gn_chain_actor {
 /* One request in flight: what the reply needs. */
 typedef struct pending {
     gn_actor_t *self;
-    gn_msg_t req; /* a copy of the header (reply_to, corr); no payload */
+    gn_msg_t req;          /* a copy of the header (reply_to, corr); no payload */
+    gn_chain_exec_t *exec; /* an Exec's payload, kept until it answers */
 } pending_t;
 
 static void answered(int status, json_t *result, const char *error, void *arg)
@@ -81,6 +105,8 @@ static void answered(int status, json_t *result, const char *error, void *arg)
     } else {
         json_decref(result);
     }
+    if (p->exec)
+        exec_destroy(p->exec);
     free(p);
 }
 
@@ -157,6 +183,7 @@ static int handle(gn_actor_t *a, gn_msg_t *m)
 {
     gn_chain_actor_t *ca = gn_actor_state(a);
     gn_chain_req_t *r = m->payload;
+    int rc;
     if (m->is_reply || !r || !m->reply_to)
         return 0;
     pending_t *p = malloc(sizeof(*p));
@@ -165,8 +192,17 @@ static int handle(gn_actor_t *a, gn_msg_t *m)
     p->self = a;
     p->req = *m;
     p->req.payload = NULL;
+    p->exec = NULL;
+    if (m->type->id == T_EXEC) {
+        gn_chain_exec_t *e = m->payload;
+        m->payload = NULL;
+        p->exec = e;
+        rc = ca->c && e->fn ? e->fn(ca->c, answered, p, e->arg) : GN_ECLOSED;
+        if (rc < 0)
+            answered(rc, NULL, gn_strerror(rc), p);
+        return 0;
+    }
     const char *at = r->at[0] ? r->at : NULL;
-    int rc;
     switch (m->type->id) {
     case T_QUERY: rc = gn_chain_query(ca->c, r->a, r->b, r->args, at, answered, p); break;
     case T_MAP:

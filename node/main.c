@@ -67,18 +67,6 @@ static const char usage[] =
     "\n"
     "  --version, --help\n";
 
-int gn_cli_fail(const char *what, int err)
-{
-    fprintf(stderr, "ganglion: %s: %s\n", what, gn_strerror(err));
-    return GN_EXIT_FAIL;
-}
-
-int gn_cli_usage(const char *msg)
-{
-    fprintf(stderr, "ganglion: %s\n(see 'ganglion --help')\n", msg);
-    return GN_EXIT_USAGE;
-}
-
 /* jansson holds copies of whatever JSON it parses, keyfiles included: its
  * memory is wiped before it is freed. */
 static void *json_alloc(size_t n)

@@ -17,6 +17,21 @@ extern const gn_msg_type_t GN_MSG_CHAIN_SUBMIT;
 extern const gn_msg_type_t GN_MSG_CHAIN_RESULT;
 extern const gn_msg_type_t GN_MSG_CHAIN_BLOCK;
 
+/* Exec: run fn on the chain actor's loop with its client, for any call that
+ * answers once through a gn_chain_cb (gn_chain_*, gn_subtensor_* reads and
+ * writes). fn must call cb exactly once unless it returns < 0; that answer
+ * is the GN_MSG_CHAIN_RESULT reply. arg lives (and destroy(arg) runs) until
+ * the answer, so fn may keep pointers into it. */
+typedef int (*gn_chain_exec_fn)(gn_chain_t *c, gn_chain_cb cb, void *cb_arg, void *arg);
+typedef struct gn_chain_exec {
+    gn_chain_exec_fn fn;
+    void *arg;
+    void (*destroy)(void *arg); /* NULL: arg needs no freeing */
+} gn_chain_exec_t;
+extern const gn_msg_type_t GN_MSG_CHAIN_EXEC; /* payload: gn_chain_exec_t */
+/* An Exec payload (NULL when out of memory, after destroy(arg)). */
+gn_chain_exec_t *gn_chain_exec_new(gn_chain_exec_fn fn, void *arg, void (*destroy)(void *arg));
+
 typedef struct gn_chain_req {
     char a[128], b[128]; /* pallet+item, api+method, pallet+call */
     json_t *args;        /* owned: keys, map prefix, call args, runtime args */
