@@ -44,7 +44,8 @@
     X(GN_EGAP, -33, "connection lost and restored: notifications may be missing") \
     X(GN_EFATE, -34, "connection lost after sending: outcome unknown")            \
     X(GN_EREJECTED, -35, "rejected by the node")                                  \
-    X(GN_EJSON, -36, "invalid JSON")
+    X(GN_EJSON, -36, "invalid JSON")                                              \
+    X(GN_EPARSE, -37, "malformed input")
 
 typedef enum {
 #define GN_ERRNO_ENUM(name, val, msg) name = (val),
