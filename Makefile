@@ -56,7 +56,7 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
 LIB        := $(B)/libganglion.a
 BIN        := $(B)/ganglion
 
-.PHONY: all deps test test-tsan test-run fuzz test-long bench bench-chain bench-metagraph bench-deps bench-axon bench-dendrite oracle chain-metadata format format-check clean
+.PHONY: all deps test test-tsan test-run fuzz test-long bench bench-chain bench-metagraph bench-deps bench-axon bench-dendrite oracle chain-metadata format format-check clean install
 all: $(BIN)
 
 $(LIB): $(LIB_OBJ)
@@ -85,7 +85,13 @@ $(B)/tests/fixtures/plugin_%.so: tests/fixtures/plugin_echo.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -std=c17 -O1 -g $(WARN) $(PKG_CFLAGS) -fPIC -shared -o $@ $< \
 	  $(if $(filter nosym,$*),-DNO_TABLE) $(if $(filter abi2,$*),-DABI=2)
-$(B)/tests/run: $(TEST_OBJ) $(NODE_LIB_OBJ) $(LIB) $(BIN) $(PLUGIN_SO)
+# Validator plugin fixtures (tests/fixtures/vplugin_echo.c), the same three ways.
+VPLUGIN_SO := $(addprefix $(B)/tests/fixtures/,vplugin_echo.so vplugin_nosym.so vplugin_abi2.so)
+$(B)/tests/fixtures/vplugin_%.so: tests/fixtures/vplugin_echo.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -std=c17 -O1 -g $(WARN) $(PKG_CFLAGS) -fPIC -shared -o $@ $< \
+	  $(if $(filter nosym,$*),-DNO_TABLE) $(if $(filter abi2,$*),-DABI=2)
+$(B)/tests/run: $(TEST_OBJ) $(NODE_LIB_OBJ) $(LIB) $(BIN) $(PLUGIN_SO) $(VPLUGIN_SO)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJ) $(NODE_LIB_OBJ) $(LIB) $(LDLIBS) -lcriterion
 
 deps:
@@ -120,11 +126,14 @@ FUZZ_FLAGS := -std=c17 -O1 -g -fsanitize=fuzzer,address,undefined \
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 build/fuzz/fuzz_http: FUZZ_FLAGS += -I$(LLHTTP_INC_DIR) actors/http.c $(LLHTTP_SRC) $(shell pkg-config --cflags --libs libuv)
 build/fuzz/fuzz_http: actors/http.c actors/http_internal.h
+# the node's config parser (node/config.c) on libyaml
+build/fuzz/fuzz_config: FUZZ_FLAGS += node/config.c $(shell pkg-config --cflags --libs yaml-0.1 libuv)
+build/fuzz/fuzz_config: node/config.c node/config.h
 fuzz: $(FUZZ_BIN)
 build/fuzz/%: tests/fuzz/%.c $(wildcard protocol/*.c protocol/*.h include/ganglion/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) $(shell pkg-config --cflags libsodium libxxhash jansson) -o $@ $< \
-	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash jansson) -lm
+	$(CLANG) $(FUZZ_FLAGS) $(shell pkg-config --cflags libsodium libxxhash jansson msgpack) -o $@ $< \
+	  $(wildcard protocol/*.c) $(shell pkg-config --libs libsodium libxxhash jansson msgpack) -lm
 
 test-long: fuzz
 	@set -e; for f in $(FUZZ_BIN); do \
@@ -195,6 +204,22 @@ build/oracle/.installed: $(wildcard $(SHARED)/oracle/package-lock.json)
 
 chain-metadata:
 	@bash tests/fixtures/chain-metadata.sh $(SHARED)
+
+# ---- install (deploy/Dockerfile, docs/deploy.md) ----------------------
+# The executable, the example configs, the example worker and the docs
+# under $(DESTDIR)$(PREFIX); deploy/ and tests/deploy build the runtime
+# image's file system from it.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL_CONFIGS := $(wildcard config/*.yaml)
+INSTALL_DOCS    := README.md $(wildcard docs/*.md)
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ganglion/config \
+	  $(DESTDIR)$(PREFIX)/share/ganglion/examples $(DESTDIR)$(PREFIX)/share/doc/ganglion
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ganglion
+	$(if $(INSTALL_CONFIGS),install -m 0644 $(INSTALL_CONFIGS) $(DESTDIR)$(PREFIX)/share/ganglion/config/)
+	install -m 0644 examples/worker.py $(DESTDIR)$(PREFIX)/share/ganglion/examples/
+	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(PREFIX)/share/doc/ganglion/
 
 # ---- style -----------------------------------------------------------
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find include protocol actors node tests bench -name '*.[ch]')

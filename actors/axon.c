@@ -1029,6 +1029,11 @@ int gn_axon_attach_builtins(gn_axon_t *ax)
     return rc < 0 ? rc : gn_axon_attach(ax, &s);
 }
 
+const gn_syn_class_t *gn_axon_dummy_class(void)
+{
+    return &DUMMY;
+}
+
 /* ---- life ---- */
 
 int gn_axon_attach(gn_axon_t *ax, const gn_axon_handler_t *h)

@@ -87,6 +87,9 @@ int gn_axon_attach(gn_axon_t *ax, const gn_axon_handler_t *h);
 /* The built-in synapses: Dummy (dummy_output = 2 x dummy_input, as in the
  * SDK's own tests) and StreamingDummy (streams the words of `text`). */
 int gn_axon_attach_builtins(gn_axon_t *ax);
+/* The built-in Dummy class (dummy_input int required, dummy_output int
+ * nullable): the validator's Dummy task source queries it. */
+const gn_syn_class_t *gn_axon_dummy_class(void);
 uint16_t gn_axon_port(const gn_axon_t *ax);
 /* The registered hotkeys, permits and stakes for the policy and for
  * priority: a JSON array of NeuronInfoLite objects (metagraph snapshot

@@ -60,11 +60,16 @@ void gn_scores_normalize(const gn_scores_t *s, uint16_t *uids, double *weights, 
  * same values. GN_ENOMEM. */
 int gn_scores_set_weights(gn_scores_t *s, uint64_t block, const uint16_t *uids,
                           const double *values, size_t k);
+/* Record a hash commit of k weights (copied) with its salt, to be revealed
+ * from reveal_block on; replaces any pending one. GN_ENOMEM. */
+int gn_scores_set_pending(gn_scores_t *s, uint64_t reveal_block, const uint16_t *uids,
+                          const double *values, size_t k, const uint16_t salt[8]);
 
 /* The state as msgpack (malloc'd) and back. Decode checks every field
  * (types, lengths agreeing with n, scores finite and in [0, 1], hotkeys at
  * most 48 characters) and is GN_EPARSE otherwise, leaving *s untouched;
- * GN_EUNSUPPORTED for another "v". */
+ * GN_EUNSUPPORTED for another "v". On success the old contents of *s
+ * (initialised with gn_scores_init or decoded before) are freed. */
 int gn_scores_encode(const gn_scores_t *s, uint8_t **out, size_t *len);
 int gn_scores_decode(const uint8_t *buf, size_t len, gn_scores_t *s);
 
