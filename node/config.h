@@ -75,7 +75,12 @@ int gn_config_show(const gn_config_t *c, FILE *f, bool json);
  * an endpoint without a scheme. */
 int gn_config_endpoint(const gn_config_t *c, char *out, size_t cap);
 
-/* `ganglion config show [--json] [--role miner|validator] [flags...]`. */
+/* Every key (of `role`'s sections; NULL: all) a line: flag, type, default,
+ * meaning and the SDK's variable: for the roles' --help. */
+int gn_config_help(FILE *f, const char *role);
+
+/* `ganglion config show [--json] [--role miner|validator] [flags...]`,
+ * `ganglion config keys [--role miner|validator]`. */
 int gn_cmd_config(int argc, char **argv);
 
 #endif
