@@ -37,6 +37,9 @@ struct gn_sr25519_keypair;
  * defaults and BT_WALLET_* variables); failures are reported on stderr. */
 int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey, bool cold,
                           const char *password_env, struct gn_sr25519_keypair *kp);
+/* The coldkey's SS58 address from {path}/{name}/coldkeypub.txt only (NULLs
+ * as above); nothing is printed. GN_ENOENT when the file is absent. */
+int gn_cli_wallet_coldkeypub(const char *path, const char *name, char ss58[49]);
 /* The keypair of a secret URI (--suri); failures are reported on stderr. */
 int gn_cli_suri_keypair(const char *suri, struct gn_sr25519_keypair *kp);
 #include <jansson.h>

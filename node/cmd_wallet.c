@@ -639,3 +639,38 @@ int gn_cli_wallet_keypair(const char *path, const char *name, const char *hotkey
         fail_path("no secret key in", k.key, rc);
     return rc;
 }
+
+/* ---- gn_cli_wallet_coldkeypub (for the miner and validator) ---- */
+
+int gn_cli_wallet_coldkeypub(const char *path, const char *name, char ss58[49])
+{
+    wopts_t o;
+    keypaths_t k;
+    gn_keyfile_t kf;
+    uint8_t *data = NULL, pub[32];
+    size_t n = 0;
+    memset(&o, 0, sizeof(o));
+    o.path = path ? path : env_or("BT_WALLET_PATH", "~/.bittensor/wallets");
+    o.name = name ? name : env_or("BT_WALLET_NAME", "default");
+    o.hotkey = "default";
+    ss58[0] = '\0';
+    int rc = key_paths(&o, true, &k);
+    /* only the public file: the coldkey itself is never opened here */
+    if (rc == 0 && (rc = gn_fs_read(k.pub, KEYFILE_MAX, &data, &n)) == 0) {
+        rc = gn_keyfile_parse(data, n, &kf);
+        if (rc == 0) {
+            rc = gn_keyfile_public(&kf, pub);
+            gn_keyfile_wipe(&kf);
+        }
+        gn_fs_free_secret(data, n);
+    }
+    if (rc == 0) {
+        char addr[GN_SS58_ADDR_MAX];
+        rc = gn_ss58_encode(pub, 32, GN_SS58_BITTENSOR, addr, sizeof(addr));
+        if (rc == 0 && strlen(addr) < 49)
+            memcpy(ss58, addr, strlen(addr) + 1);
+        else if (rc == 0)
+            rc = GN_ERANGE;
+    }
+    return rc;
+}

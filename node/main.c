@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
+#include "node.h"
 #include "ganglion/error.h"
 
 static const char usage[] =
@@ -49,6 +51,15 @@ static const char usage[] =
     "Dendrite (see docs/dendrite.md):\n"
     "  query --axon ip:port:hotkey... --synapse Dummy --field dummy_input=3 [--timeout S]\n"
     "                                      one JSON line per answer (--wallet.* or --suri)\n"
+    "\n"
+    "Roles (flags, YAML --config, GANGLION_* variables; see docs/miner.md):\n"
+    "  miner --netuid N --wallet.name W --wallet.hotkey H --axon.port P   serve the subnet\n"
+    "  validator --netuid N --wallet.name W --wallet.hotkey H [--metrics.port P]\n"
+    "                                      query, score, set weights (docs/validator.md)\n"
+    "  validator state [--state_dir DIR]   the validator's scores and last step, as JSON\n"
+    "\n"
+    "Configuration (see docs/config.md):\n"
+    "  config show [--json] [--role miner|validator] [--config FILE] [--key value...]\n"
     "\n"
     "Axon (no chain; see docs/axon.md):\n"
     "  axon --port P --wallet.name N --wallet.hotkey H [--axon.allow SS58,...]   serve Dummy\n"
@@ -115,6 +126,12 @@ int main(int argc, char **argv)
         return gn_cmd_chain(argc - 2, argv + 2);
     if (strcmp(cmd, "axon") == 0)
         return gn_cmd_axon(argc - 2, argv + 2);
+    if (strcmp(cmd, "config") == 0)
+        return gn_cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "miner") == 0)
+        return gn_cmd_miner(argc - 2, argv + 2);
+    if (strcmp(cmd, "validator") == 0)
+        return gn_cmd_validator(argc - 2, argv + 2);
     if (strcmp(cmd, "query") == 0)
         return gn_cmd_query(argc - 2, argv + 2);
     /* Bittensor writes that move money or commit weights (cmd_tx.c) */

@@ -1,0 +1,183 @@
+/* `ganglion validator` against the real local chain and two ganglion axons
+ * serving Dummy: steps score the miners, weights land on chain equal to
+ * the normalised scores, a restart resumes the scores, and a miner that
+ * stops answering sees its score decay. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ganglion/ss58.h"
+#include "support/axon_fixture.h"
+#include "support/chain.h"
+#include "support/chain_client.h"
+#include "support/run.h"
+
+static gn_run_t r;
+
+static void rm_rf(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* One miner: an axon with //Alice//hk<i>'s key on 127.0.0.<1+i>,
+ * published on chain by that hotkey. */
+static void miner_start(gn_test_axon_t *f, int i, const char *url)
+{
+    char uri[32], ip[24];
+    snprintf(uri, sizeof(uri), "//Alice//hk%d", i);
+    snprintf(ip, sizeof(ip), "127.0.0.%d", 1 + i);
+    gn_sr25519_keypair_t kp;
+    gn_test_keypair(uri, &kp);
+    gn_axon_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.ip = ip;
+    o.hotkey = &kp;
+    gn_test_axon_start(f, &o, NULL, NULL);
+    gn_sr25519_wipe(&kp);
+    gn_test_run(&r, "",
+                "serve --netuid 2 --ip %s --port %d --suri %s --subtensor.chain_endpoint %s", ip,
+                f->port, uri, url);
+    cr_assert_eq(r.status, 0, "serve: %s %s", r.out, r.err);
+}
+
+static json_t *state(const char *sd)
+{
+    gn_test_run(&r, "", "validator state --state_dir %s", sd);
+    cr_assert_eq(r.status, 0, "validator state: %s", r.err);
+    json_t *j = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(j, "not JSON: %s", r.out);
+    return j;
+}
+
+static double score_of(const json_t *st, int uid)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach (json_object_get(st, "scores"), i, s)
+        if (json_integer_value(json_object_get(s, "uid")) == uid)
+            return json_real_value(json_object_get(s, "score"));
+    cr_assert_fail("uid %d has no score", uid);
+    return 0;
+}
+
+static void run_validator(const char *url, const char *wp, const char *sd, int steps)
+{
+    gn_test_run(&r, "",
+                "validator --netuid 2 --wallet.path %s --wallet.name v --wallet.hotkey h "
+                "--subtensor.chain_endpoint %s --state_dir %s --validator.step_interval 0.3 "
+                "--validator.timeout 5 --validator.max_steps %d --logging.format human",
+                wp, url, sd, steps);
+    cr_assert_eq(r.status, 0, "validator exited %d:\n%s", r.status, r.err);
+}
+
+Test(validator, scores_weights_restart_and_decay, .timeout = 600)
+{
+    char url[128];
+    int port;
+    gn_test_chain_start(url, sizeof(url), &port);
+    char cache[] = "/tmp/gn-vca-XXXXXX", env[96];
+    cr_assert_not_null(mkdtemp(cache));
+    snprintf(env, sizeof(env), "GANGLION_CHAIN_CACHE_DIR=%s", cache);
+    gn_test_chain_subnet(url, 3, true, env); /* hk1: staked, permitted; limits lifted */
+    char wp[] = "/tmp/gn-val-XXXXXX", sd[] = "/tmp/gn-vst-XXXXXX";
+    cr_assert_not_null(mkdtemp(wp));
+    cr_assert_not_null(mkdtemp(sd));
+    gn_test_run(&r, "",
+                "wallet regen-coldkey --uri //Alice --no-password --wallet.path %s --wallet.name v",
+                wp);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    gn_test_run(&r, "",
+                "wallet regen-hotkey --uri //Alice//hk1 --wallet.path %s --wallet.name v "
+                "--wallet.hotkey h",
+                wp);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    gn_test_axon_t m2, m3;
+    miner_start(&m2, 2, url);
+    miner_start(&m3, 3, url);
+
+    /* two steps: both miners answer, weights are set */
+    run_validator(url, wp, sd, 2);
+    json_t *st = state(sd);
+    cr_assert_eq(json_integer_value(json_object_get(st, "step")), 2);
+    double s2 = score_of(st, 2), s3 = score_of(st, 3);
+    cr_assert(s2 > 0 && s3 > 0, "scores %f %f", s2, s3);
+    cr_assert_eq(score_of(st, 1), 0.0, "the validator does not score itself");
+    json_t *q = json_object_get(json_object_get(st, "last_step"), "queried");
+    cr_assert_geq(json_array_size(q), 2);
+    size_t i;
+    json_t *e;
+    json_array_foreach (q, i, e) {
+        int uid = (int)json_integer_value(json_object_get(e, "uid"));
+        if (uid == 2 || uid == 3)
+            cr_assert_eq(json_integer_value(json_object_get(e, "status")), 200, "uid %d", uid);
+    }
+    /* the weights on chain are the normalised scores that were set */
+    json_t *w = json_object_get(st, "weights");
+    cr_assert_gt(json_integer_value(json_object_get(w, "block")), 0, "weights never set");
+    gn_test_run(&r, "", "chain query SubtensorModule Weights '2' '1' --subtensor.chain_endpoint %s",
+                url);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *onchain = json_loads(r.out, 0, NULL);
+    cr_assert(json_is_array(onchain), "%s", r.out);
+    double sum_chain = 0, sum_ours = 0;
+    json_array_foreach (onchain, i, e)
+        sum_chain += (double)json_integer_value(json_array_get(e, 1));
+    json_t *wu = json_object_get(w, "uids"), *wv = json_object_get(w, "values");
+    for (i = 0; i < json_array_size(wv); i++)
+        sum_ours += json_real_value(json_array_get(wv, i));
+    cr_assert(fabs(sum_ours - 1) < 1e-9, "values sum to %f", sum_ours);
+    cr_assert_eq(json_array_size(onchain), json_array_size(wu), "%s", r.out);
+    json_array_foreach (onchain, i, e) {
+        json_int_t uid = json_integer_value(json_array_get(e, 0));
+        double chain_w = (double)json_integer_value(json_array_get(e, 1)) / sum_chain;
+        size_t j;
+        for (j = 0; j < json_array_size(wu); j++)
+            if (json_integer_value(json_array_get(wu, j)) == uid)
+                break;
+        cr_assert_lt(j, json_array_size(wu), "uid %lld on chain only", (long long)uid);
+        double ours = json_real_value(json_array_get(wv, j));
+        cr_assert(fabs(chain_w - ours) < 1e-3, "uid %lld: chain %f, validator %f", (long long)uid,
+                  chain_w, ours);
+    }
+    json_decref(onchain);
+    json_decref(st);
+
+    /* a restart resumes: one more step continues the moving average */
+    run_validator(url, wp, sd, 1);
+    st = state(sd);
+    cr_assert_eq(json_integer_value(json_object_get(st, "step")), 3);
+    double r2 = score_of(st, 2);
+    cr_assert_gt(r2, s2, "uid 2: %f after a restart, %f before (reset?)", r2, s2);
+    s3 = score_of(st, 3);
+    json_decref(st);
+
+    /* uid 3 stops answering: its score decays, uid 2's does not */
+    gn_test_axon_stop(&m3);
+    run_validator(url, wp, sd, 2);
+    st = state(sd);
+    double d3 = score_of(st, 3), d2 = score_of(st, 2);
+    cr_assert_lt(d3, s3, "uid 3: %f after failing, %f before", d3, s3);
+    cr_assert_geq(d2, r2, "uid 2: %f, before %f", d2, r2);
+    json_array_foreach (json_object_get(json_object_get(st, "last_step"), "queried"), i, e)
+        if (json_integer_value(json_object_get(e, "uid")) == 3)
+            cr_assert_neq(json_integer_value(json_object_get(e, "status")), 200);
+    json_decref(st);
+
+    gn_test_axon_stop(&m2);
+    gn_test_chain_stop(port);
+    rm_rf(wp);
+    rm_rf(sd);
+    rm_rf(cache);
+}
+
+Test(validator, bad_config_names_the_key)
+{
+    gn_test_run(&r, "", "validator --validator.alpha 2");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "validator.alpha"), "%s", r.err);
+}
