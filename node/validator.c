@@ -327,36 +327,25 @@ static void maybe_weights(vstate_t *v)
     size_t k = 0;
     if (uids && w)
         gn_scores_normalize(&v->scores, uids, w, &k);
-    if (k) {
-        xarg_t *a = xarg_new(v, uids, w, k);
-        if (a && v->commit_reveal) {
+    xarg_t *a = k ? xarg_new(v, uids, w, k) : NULL;
+    if (a) {
+        /* what is sent is kept until it lands: then the weights set, or
+         * the pending commit (with its salt) */
+        free(v->sent_uids);
+        free(v->sent_vals);
+        v->sent_uids = uids;
+        v->sent_vals = w;
+        v->sent_k = k;
+        uids = NULL;
+        w = NULL;
+        if (v->commit_reveal)
             randombytes_buf(a->salt, sizeof(a->salt));
-            /* kept until the commit lands: then the pending commit */
-            memcpy(v->sent_salt, a->salt, sizeof(a->salt));
-            free(v->sent_uids);
-            free(v->sent_vals);
-            v->sent_uids = uids;
-            v->sent_vals = w;
-            v->sent_k = k;
-            uids = NULL;
-            w = NULL;
-            GN_INFO(TAG, "committing weights for %zu uids at block %llu", k,
-                    (unsigned long long)v->head);
-            if (exec(v, X_COMMIT, x_commit, a) < 0)
-                GN_WARN(TAG, "cannot send the commit");
-        } else if (a) {
-            free(v->sent_uids);
-            free(v->sent_vals);
-            v->sent_uids = uids;
-            v->sent_vals = w;
-            v->sent_k = k;
-            uids = NULL;
-            w = NULL;
-            GN_INFO(TAG, "setting weights for %zu uids at block %llu", k,
-                    (unsigned long long)v->head);
-            if (exec(v, X_SET, x_set, a) < 0)
-                GN_WARN(TAG, "cannot send set_weights");
-        }
+        memcpy(v->sent_salt, a->salt, sizeof(a->salt));
+        GN_INFO(TAG, "%s weights for %zu uids at block %llu",
+                v->commit_reveal ? "committing" : "setting", k, (unsigned long long)v->head);
+        if (exec(v, v->commit_reveal ? X_COMMIT : X_SET, v->commit_reveal ? x_commit : x_set, a) <
+            0)
+            GN_WARN(TAG, "cannot send the weights");
     }
     free(uids);
     free(w);
@@ -983,6 +972,9 @@ static int validator_state_cmd(int argc, char **argv)
                             "step", (json_int_t)s.step, "last_block", (json_int_t)s.last_block,
                             "scores", scores, "weights", "block", (json_int_t)s.weights_block,
                             "uids", wu, "values", wv, "commit_pending", (int)s.pending);
+    if (s.pending)
+        json_object_set_new(out, "reveal_from_block",
+                            json_integer((json_int_t)s.pending_reveal_block));
     snprintf(path, sizeof(path), "%s/last_step.json", dir);
     json_t *last = json_load_file(path, 0, NULL);
     json_object_set_new(out, "last_step", last ? last : json_null());

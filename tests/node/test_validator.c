@@ -75,48 +75,54 @@ static void run_validator(const char *url, const char *wp, const char *sd, int s
     cr_assert_eq(r.status, 0, "validator exited %d:\n%s", r.status, r.err);
 }
 
-Test(validator, scores_weights_restart_and_decay, .timeout = 600)
-{
+/* A chain with subnet 2 (hk1 the permitted validator), a wallet for hk1
+ * and a state dir. */
+typedef struct {
     char url[128];
     int port;
-    gn_test_chain_start(url, sizeof(url), &port);
-    char cache[] = "/tmp/gn-vca-XXXXXX", env[96];
-    cr_assert_not_null(mkdtemp(cache));
-    snprintf(env, sizeof(env), "GANGLION_CHAIN_CACHE_DIR=%s", cache);
-    gn_test_chain_subnet(url, 3, true, env); /* hk1: staked, permitted; limits lifted */
-    char wp[] = "/tmp/gn-val-XXXXXX", sd[] = "/tmp/gn-vst-XXXXXX";
-    cr_assert_not_null(mkdtemp(wp));
-    cr_assert_not_null(mkdtemp(sd));
+    char cache[32], env[96], wp[32], sd[32];
+} setup_t;
+
+static void setup(setup_t *t, bool commit_reveal)
+{
+    snprintf(t->cache, sizeof(t->cache), "/tmp/gn-vca-XXXXXX");
+    snprintf(t->wp, sizeof(t->wp), "/tmp/gn-val-XXXXXX");
+    snprintf(t->sd, sizeof(t->sd), "/tmp/gn-vst-XXXXXX");
+    cr_assert(mkdtemp(t->cache) && mkdtemp(t->wp) && mkdtemp(t->sd));
+    gn_test_chain_start(t->url, sizeof(t->url), &t->port);
+    snprintf(t->env, sizeof(t->env), "GANGLION_CHAIN_CACHE_DIR=%s", t->cache);
+    gn_test_chain_subnet(t->url, 3, true, t->env); /* hk1: staked, permitted; limits lifted */
+    gn_test_run(&r, t->env,
+                "chain submit Sudo sudo '{\"call\":{\"AdminUtils\":"
+                "{\"sudo_set_commit_reveal_weights_enabled\":{\"netuid\":2,\"enabled\":%s}}}}' "
+                "--suri //Alice --subtensor.chain_endpoint %s",
+                commit_reveal ? "true" : "false", t->url);
+    cr_assert(r.status == 0 && strstr(r.out, "\"Ok\""), "commit-reveal: %s %s", r.out, r.err);
     gn_test_run(&r, "",
                 "wallet regen-coldkey --uri //Alice --no-password --wallet.path %s --wallet.name v",
-                wp);
+                t->wp);
     cr_assert_eq(r.status, 0, "%s", r.err);
     gn_test_run(&r, "",
                 "wallet regen-hotkey --uri //Alice//hk1 --wallet.path %s --wallet.name v "
                 "--wallet.hotkey h",
-                wp);
+                t->wp);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    gn_test_axon_t m2, m3;
-    miner_start(&m2, 2, url);
-    miner_start(&m3, 3, url);
+}
 
-    /* two steps: both miners answer, weights are set */
-    run_validator(url, wp, sd, 2);
-    json_t *st = state(sd);
-    cr_assert_eq(json_integer_value(json_object_get(st, "step")), 2);
-    double s2 = score_of(st, 2), s3 = score_of(st, 3);
-    cr_assert(s2 > 0 && s3 > 0, "scores %f %f", s2, s3);
-    cr_assert_eq(score_of(st, 1), 0.0, "the validator does not score itself");
-    json_t *q = json_object_get(json_object_get(st, "last_step"), "queried");
-    cr_assert_geq(json_array_size(q), 2);
+static void teardown_setup(setup_t *t)
+{
+    gn_test_chain_stop(t->port);
+    rm_rf(t->wp);
+    rm_rf(t->sd);
+    rm_rf(t->cache);
+}
+
+/* The weights of uid 1 on chain are the validator's last normalised scores
+ * (u16, max-upscaled: compared after normalising both). */
+static void weights_match(const char *url, const json_t *st)
+{
     size_t i;
     json_t *e;
-    json_array_foreach (q, i, e) {
-        int uid = (int)json_integer_value(json_object_get(e, "uid"));
-        if (uid == 2 || uid == 3)
-            cr_assert_eq(json_integer_value(json_object_get(e, "status")), 200, "uid %d", uid);
-    }
-    /* the weights on chain are the normalised scores that were set */
     json_t *w = json_object_get(st, "weights");
     cr_assert_gt(json_integer_value(json_object_get(w, "block")), 0, "weights never set");
     gn_test_run(&r, "", "chain query SubtensorModule Weights '2' '1' --subtensor.chain_endpoint %s",
@@ -145,6 +151,34 @@ Test(validator, scores_weights_restart_and_decay, .timeout = 600)
                   chain_w, ours);
     }
     json_decref(onchain);
+}
+
+Test(validator, scores_weights_restart_and_decay, .timeout = 600)
+{
+    setup_t t;
+    setup(&t, false);
+    const char *url = t.url, *wp = t.wp, *sd = t.sd;
+    gn_test_axon_t m2, m3;
+    miner_start(&m2, 2, url);
+    miner_start(&m3, 3, url);
+
+    /* two steps: both miners answer, weights are set */
+    run_validator(url, wp, sd, 2);
+    json_t *st = state(sd);
+    cr_assert_eq(json_integer_value(json_object_get(st, "step")), 2);
+    double s2 = score_of(st, 2), s3 = score_of(st, 3);
+    cr_assert(s2 > 0 && s3 > 0, "scores %f %f", s2, s3);
+    cr_assert_eq(score_of(st, 1), 0.0, "the validator does not score itself");
+    json_t *q = json_object_get(json_object_get(st, "last_step"), "queried");
+    cr_assert_geq(json_array_size(q), 2);
+    size_t i;
+    json_t *e;
+    json_array_foreach (q, i, e) {
+        int uid = (int)json_integer_value(json_object_get(e, "uid"));
+        if (uid == 2 || uid == 3)
+            cr_assert_eq(json_integer_value(json_object_get(e, "status")), 200, "uid %d", uid);
+    }
+    weights_match(url, st);
     json_decref(st);
 
     /* a restart resumes: one more step continues the moving average */
@@ -169,10 +203,43 @@ Test(validator, scores_weights_restart_and_decay, .timeout = 600)
     json_decref(st);
 
     gn_test_axon_stop(&m2);
-    gn_test_chain_stop(port);
-    rm_rf(wp);
-    rm_rf(sd);
-    rm_rf(cache);
+    teardown_setup(&t);
+}
+
+/* Commit-reveal on: the first weights are committed (pending in the
+ * state), and revealed by a later run once the reveal epoch has come; then
+ * they are on chain. */
+Test(validator, commit_then_reveal, .timeout = 600)
+{
+    setup_t t;
+    setup(&t, true);
+    gn_test_axon_t m2;
+    miner_start(&m2, 2, t.url);
+    run_validator(t.url, t.wp, t.sd, 1);
+    json_t *st = state(t.sd);
+    cr_assert(json_is_true(json_object_get(st, "commit_pending")), "no commit pending");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(st, "weights"), "block")), 0,
+                 "weights set before the reveal");
+    /* to the first block of the reveal epoch */
+    json_int_t from = json_integer_value(json_object_get(st, "reveal_from_block"));
+    gn_test_run(&r, t.env, "chain head --subtensor.chain_endpoint %s", t.url);
+    json_t *head = json_loads(r.out, 0, NULL);
+    json_int_t now = json_integer_value(json_object_get(head, "number"));
+    json_decref(head);
+    cr_assert(from > now && from < now + 30, "reveal from %lld at block %lld", (long long)from,
+              (long long)now);
+    gn_test_chain_new_blocks(t.url, from - now);
+    json_decref(st);
+    run_validator(t.url, t.wp, t.sd, 1);
+    static char vlog[sizeof(r.err)];
+    snprintf(vlog, sizeof(vlog), "%s", r.err);
+    st = state(t.sd);
+    cr_assert(json_is_false(json_object_get(st, "commit_pending")), "still pending:\n%s", vlog);
+    cr_assert_gt(json_integer_value(json_object_get(json_object_get(st, "weights"), "block")), 0);
+    weights_match(t.url, st);
+    json_decref(st);
+    gn_test_axon_stop(&m2);
+    teardown_setup(&t);
 }
 
 Test(validator, bad_config_names_the_key)
