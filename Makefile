@@ -205,6 +205,26 @@ build/oracle/.installed: $(wildcard $(SHARED)/oracle/package-lock.json)
 chain-metadata:
 	@bash tests/fixtures/chain-metadata.sh $(SHARED)
 
+# ---- demo (deploy/demo.sh, docs/demo.md) ------------------------------
+# The local network in one command: make deps only when a dependency is
+# missing, the executable, the local chain in build/chain (installed as the
+# chain-metadata step does), then the demo. Sub-makes, so a build after
+# `make deps` sees the packages it installed.
+.PHONY: demo
+demo:
+	@if ! pkg-config --exists $(PKGS) || [ ! -f $(LLHTTP_SRC_DIR)/llhttp.c ] || \
+	    ! command -v node >/dev/null || ! command -v npm >/dev/null || \
+	    ! command -v curl >/dev/null; then \
+	  echo "demo: a dependency is missing: make deps"; $(MAKE) --no-print-directory deps; fi
+	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory chain-metadata
+	@if [ ! -d build/chain/node_modules/@acala-network/chopsticks ] && \
+	    [ -f $(SHARED)/chain/package-lock.json ]; then \
+	  echo "demo: installing the local chain into build/chain (npm ci)"; \
+	  mkdir -p build/chain && cp -r $(SHARED)/chain/. build/chain/ && \
+	  (cd build/chain && npm ci --no-audit --no-fund --loglevel=error); fi
+	@GANGLION=$(CURDIR)/$(BIN) GANGLION_CHAIN_DIR=$(CURDIR)/build/chain bash deploy/demo.sh
+
 # ---- install (deploy/Dockerfile, docs/deploy.md) ----------------------
 # The executable, the example configs, the example worker and the docs
 # under $(DESTDIR)$(PREFIX); deploy/ and tests/deploy build the runtime

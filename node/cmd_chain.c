@@ -28,6 +28,7 @@
     "  runtime-call Api method [args-json] a runtime API call (V15 types)\n"                       \
     "  version                             the runtime version and metadata in use\n"              \
     "  nonce SS58\n"                                                                               \
+    "  rpc METHOD [params-json]            a raw JSON-RPC call (params: an array)\n"               \
     "  (also as ganglion subnets [--netuid N] | neurons --netuid N|--all [--full] | metagraph "    \
     "--netuid N [--json] | balance "                                                               \
     "SS58... | weights set --netuid N uid=score... [--version-key K], signed by the hotkey |\n"    \
@@ -420,6 +421,16 @@ static int run(uv_loop_t *loop, gn_chain_t *c, const copts_t *o)
                                          o->wait_mode, sync_cb, &s);
         }
         gn_sr25519_wipe(&kp);
+        rc = wait_for(loop, &s, rc);
+    } else if (!strcmp(cmd, "rpc") && (n == 2 || n == 3)) {
+        /* a raw call: the node's own methods (chopsticks' dev_newBlock) */
+        json_t *params = n == 3 ? load_json(o->pos[2], 0) : NULL;
+        if (n == 3 && !json_is_array(params)) {
+            json_decref(params);
+            return gn_cli_usage("rpc: params-json is a JSON array (e.g. '[{\"count\": 2}]')");
+        }
+        rc = gn_chain_rpc(c, o->pos[1], params, sync_cb, &s);
+        json_decref(params);
         rc = wait_for(loop, &s, rc);
     } else if (!strcmp(cmd, "nonce") && n == 2) {
         rc = wait_for(loop, &s, gn_chain_nonce(c, o->pos[1], sync_cb, &s));

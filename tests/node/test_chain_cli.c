@@ -123,3 +123,55 @@ Test(chain_cli, blocks_maps_calls_and_submit_from_a_wallet, .timeout = 240)
     json_decref(ver);
     json_decref(fr);
 }
+
+/* chain rpc: a raw call, here chopsticks' dev_newBlock (what deploy/demo.sh
+ * makes blocks with), and its refusals. */
+Test(chain_cli, rpc_raw_calls, .timeout = 180)
+{
+    char url[128];
+    int port;
+    gn_test_chain_start(url, sizeof(url), &port);
+    gn_test_run(&r, "", "chain head --subtensor.chain_endpoint %s", url);
+    json_t *before = json_loads(r.out, 0, NULL);
+    gn_test_run(&r, "", "chain rpc dev_newBlock '[{\"count\": 2}]' --subtensor.chain_endpoint %s",
+                url);
+    int made = r.status;
+    json_t *hash = json_loads(r.out, JSON_DECODE_ANY, NULL);
+    gn_test_run(&r, "", "chain head --subtensor.chain_endpoint %s", url);
+    json_t *after = json_loads(r.out, 0, NULL);
+    gn_test_run(&r, "", "chain rpc chain_getBlockHash '[0]' --subtensor.chain_endpoint %s", url);
+    json_t *genesis = json_loads(r.out, JSON_DECODE_ANY, NULL);
+    gn_test_run(&r, "", "chain rpc no_suchMethod --subtensor.chain_endpoint %s", url);
+    int unknown = r.status;
+    char unknown_err[256];
+    snprintf(unknown_err, sizeof(unknown_err), "%.255s", r.err);
+    gn_test_run(&r, "", "chain rpc dev_newBlock '{\"count\": 1}' --subtensor.chain_endpoint %s",
+                url);
+    int not_array = r.status;
+    gn_test_run(&r, "", "chain head --subtensor.chain_endpoint %s", url);
+    json_t *last = json_loads(r.out, 0, NULL);
+    gn_test_chain_stop(port);
+
+    cr_assert_not_null(before);
+    cr_assert_not_null(after);
+    cr_assert_eq(made, 0);
+    /* two blocks more, and the answer is the new head's hash */
+    cr_assert_eq(json_integer_value(json_object_get(after, "number")),
+                 json_integer_value(json_object_get(before, "number")) + 2);
+    cr_assert(json_is_string(hash));
+    cr_assert_str_eq(json_string_value(hash), json_string_value(json_object_get(after, "hash")));
+    /* the chain's README: chopsticks' genesis hash is 0x4545...45 */
+    cr_assert(json_is_string(genesis));
+    cr_assert_str_eq(json_string_value(genesis),
+                     "0x4545454545454545454545454545454545454545454545454545454545454545");
+    cr_assert_eq(unknown, 1);
+    cr_assert(strstr(unknown_err, "-32601"), "%s", unknown_err);
+    cr_assert_eq(not_array, 2, "params that are not an array: a usage error");
+    cr_assert_eq(json_integer_value(json_object_get(last, "number")),
+                 json_integer_value(json_object_get(after, "number")), "nothing was sent");
+    json_decref(before);
+    json_decref(after);
+    json_decref(hash);
+    json_decref(genesis);
+    json_decref(last);
+}
