@@ -1,6 +1,6 @@
 /* The dendrite actor (include/ganglion/dendrite_actor.h): a dendrite on the
- * actor's loop, queries by message, partial results and cancels, and a
- * metrics collector over a snapshot of its stats that any thread may
+ * actor's loop, queries and streams by message, partial results, chunks
+ * and cancels, and a metrics collector over a snapshot of its stats that any thread may
  * read. */
 #include "ganglion/dendrite_actor.h"
 #include "ganglion/error.h"
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_QUERY = 0x6401, T_RESULT, T_PARTIAL, T_CANCEL, T_REFRESH };
+enum { T_QUERY = 0x6401, T_RESULT, T_PARTIAL, T_CANCEL, T_REFRESH, T_STREAM, T_CHUNK };
 
 #define REFRESH_MS 1000 /* the stats snapshot's age at most (and after every query) */
 
@@ -44,6 +44,8 @@ const gn_msg_type_t GN_MSG_DENDRITE_QUERY = {T_QUERY, "dendrite.Query", query_de
 const gn_msg_type_t GN_MSG_DENDRITE_RESULT = {T_RESULT, "dendrite.Result", result_destroy};
 const gn_msg_type_t GN_MSG_DENDRITE_PARTIAL = {T_PARTIAL, "dendrite.Partial", partial_destroy};
 const gn_msg_type_t GN_MSG_DENDRITE_CANCEL = {T_CANCEL, "dendrite.Cancel", free};
+const gn_msg_type_t GN_MSG_DENDRITE_STREAM = {T_STREAM, "dendrite.Stream", query_destroy};
+const gn_msg_type_t GN_MSG_DENDRITE_CHUNK = {T_CHUNK, "dendrite.Chunk", free};
 static const gn_msg_type_t REFRESH = {T_REFRESH, "dendrite.refresh", NULL};
 
 gn_dendrite_query_msg_t *gn_dendrite_query_msg_new(const gn_dendrite_target_t *targets, size_t n,
@@ -81,6 +83,17 @@ gn_dendrite_query_msg_t *gn_dendrite_query_msg_new(const gn_dendrite_target_t *t
     q->timeout_s = timeout_s;
     q->partials = partials;
     return q;
+}
+
+gn_dendrite_query_msg_t *gn_dendrite_stream_msg_new(const gn_dendrite_target_t *target,
+                                                    const gn_syn_class_t *cls, json_t *synapse,
+                                                    double timeout_s)
+{
+    if (!target) {
+        json_decref(synapse);
+        return NULL;
+    }
+    return gn_dendrite_query_msg_new(target, 1, cls, synapse, timeout_s, false);
 }
 
 gn_msg_t *gn_dendrite_cancel_msg(gn_actor_t *requester, uint64_t corr)
@@ -128,6 +141,7 @@ struct pending {
     gn_dendrite_actor_t *da;
     gn_msg_t req; /* a copy of the request's header (reply_to, corr); no payload */
     uint64_t qid, t0_ns;
+    size_t chunks, dropped; /* streams */
     pending_t *next;
 };
 
@@ -143,6 +157,8 @@ static void stats_add(gn_dendrite_stats_t *dst, const gn_dendrite_stats_t *src)
     dst->conns_reused += src->conns_reused;
     dst->conns_closed_idle += src->conns_closed_idle;
     dst->retries_stale += src->retries_stale;
+    dst->signed_witness += src->signed_witness;
+    dst->signed_whole += src->signed_whole;
 }
 
 /* The snapshot = earlier dendrites' counters + the live one's stats. */
@@ -215,12 +231,43 @@ static void on_result(size_t idx, json_t *result, void *arg)
     gn_post(p->req.reply_to, m);
 }
 
+/* A stream's piece: posted as it came. One the requester cannot take ends
+ * the stream, since a stream with a hole in it is worth nothing. */
+static void on_chunk(size_t idx, const void *data, size_t len, void *arg)
+{
+    pending_t *p = arg;
+    (void)idx;
+    if (p->dropped)
+        return;
+    gn_dendrite_chunk_t *c = malloc(sizeof(*c) + len);
+    gn_msg_t *m = NULL;
+    if (c) {
+        c->corr = p->req.corr;
+        c->seq = p->chunks;
+        c->len = len;
+        memcpy(c->data, data, len);
+        m = gn_msg_new(&GN_MSG_DENDRITE_CHUNK, c); /* frees c when it fails */
+    }
+    if (m) {
+        m->sender = p->da->self;
+        m->corr = p->req.corr;
+        if (gn_post(p->req.reply_to, m) == 0) {
+            p->chunks++;
+            return;
+        }
+    }
+    p->dropped = 1;
+    /* on_done runs inside and frees p: nothing of p after this */
+    gn_dendrite_cancel(p->da->d, p->qid);
+}
+
 static void on_done(json_t *results, void *arg)
 {
     pending_t *p = arg;
     gn_dendrite_actor_t *da = p->da;
     unlink_pending(da, p);
-    gn_dendrite_query_stats_t st = {.n = json_array_size(results)};
+    gn_dendrite_query_stats_t st = {
+        .n = json_array_size(results), .chunks = p->chunks, .chunks_dropped = p->dropped};
     for (size_t i = 0; i < st.n; i++) {
         json_int_t code = status_of(json_array_get(results, i));
         if (code == 200)
@@ -240,7 +287,7 @@ static void on_done(json_t *results, void *arg)
     refresh(da);
 }
 
-static void start_query(gn_dendrite_actor_t *da, gn_msg_t *m)
+static void start_query(gn_dendrite_actor_t *da, gn_msg_t *m, bool stream)
 {
     const gn_dendrite_query_msg_t *q = m->payload;
     if (!m->reply_to)
@@ -248,7 +295,7 @@ static void start_query(gn_dendrite_actor_t *da, gn_msg_t *m)
     int rc = GN_EINVAL;
     if (!da->d)
         rc = GN_ECLOSED;
-    else if (q && q->cls && q->synapse && (q->targets || q->n == 0)) {
+    else if (q && q->cls && q->synapse && (q->targets || q->n == 0) && (!stream || q->n == 1)) {
         pending_t *p = calloc(1, sizeof(*p));
         rc = GN_ENOMEM;
         if (p) {
@@ -260,8 +307,11 @@ static void start_query(gn_dendrite_actor_t *da, gn_msg_t *m)
             p->next = da->pending; /* before the call: callbacks may come inside it */
             da->pending = p;
             /* the dendrite copies targets and synapse: the payload stays the message's */
-            rc = gn_dendrite_query(da->d, q->targets, q->n, q->cls, q->synapse, q->timeout_s,
-                                   q->partials ? on_result : NULL, on_done, p, &p->qid);
+            rc = stream
+                     ? gn_dendrite_stream(da->d, q->targets, q->cls, q->synapse, q->timeout_s,
+                                          on_chunk, on_done, p, &p->qid)
+                     : gn_dendrite_query(da->d, q->targets, q->n, q->cls, q->synapse, q->timeout_s,
+                                         q->partials ? on_result : NULL, on_done, p, &p->qid);
             if (rc < 0) { /* no callback was called */
                 unlink_pending(da, p);
                 free(p);
@@ -293,8 +343,8 @@ static int handle(gn_actor_t *a, gn_msg_t *m)
     gn_dendrite_actor_t *da = gn_actor_state(a);
     if (m->is_reply)
         return 0;
-    if (m->type == &GN_MSG_DENDRITE_QUERY)
-        start_query(da, m);
+    if (m->type == &GN_MSG_DENDRITE_QUERY || m->type == &GN_MSG_DENDRITE_STREAM)
+        start_query(da, m, m->type == &GN_MSG_DENDRITE_STREAM);
     else if (m->type == &GN_MSG_DENDRITE_CANCEL)
         cancel(da, m->payload);
     else if (m->type == &REFRESH)

@@ -4,17 +4,26 @@
  * bench/dendrite.sh, make bench-dendrite): the Python SDK's way
  * (bench/peer/dendrite.py: aiohttp, asyncio.gather) and the floor below.
  *
- *   dendrite --ports FILE --mode ganglion|raw [--concurrency C] [--rounds R]
+ *   dendrite --ports FILE --mode ganglion|raw|sign [--concurrency C] [--rounds R]
  *            [--delay-ms D] [--timeout S] [--inputs OUT.json]
+ *            [--sign-threads T] [--witness-pool W] [--name WHO]
  *
  * ganglion  gn_dendrite_query of {"dummy_input": 3} to every target, as a
- *           validator does: each request built, body-hashed and signed with
- *           sr25519 (//Alice) by the dendrite; at most C on the wire (0:
- *           every target at once); every result must be a 200
+ *           validator does: each request built from the query's template and
+ *           signed with sr25519 (//Alice) by the dendrite (T thread-pool jobs
+ *           at once, -1: on the loop thread; W witnesses made ahead, -1:
+ *           none); at most C on the wire (0: every target at once); every
+ *           result must be a 200
  * raw       the floor: the same number of requests, one pre-built request
  *           text (no signing, no JSON) written on one connection per target,
  *           responses read by Content-Length and dropped: the link and the
  *           responder alone
+ * sign      the signing floors, no network: N signed messages (as the
+ *           dendrite signs them) made whole or with witnesses made ahead, on
+ *           1 and 2 threads; prints one line
+ *             sign N WHOLE1_MS WHOLE2_MS WIT1_MS WIT2_MS WHOLE_CPU WIT_CPU MAKE_CPU
+ *           (wall ms to sign all N; CPU s per 1000 signatures whole, with a
+ *           witness (the signing path only), and making a witness)
  *
  * One process per row, so its peak RSS is its own. Round 1 is cold (every
  * connection new), then R warm rounds on the kept-alive connections. It
@@ -56,7 +65,9 @@ static const gn_syn_class_t DUMMY = {"Dummy", DUMMY_F, 2};
 #define MAX_ROUNDS 1000
 
 static uv_loop_t loop;
+static const char *own_ss58;
 static double call_ms[MAX_ROUNDS]; /* time inside gn_dendrite_query per round */
+static double first_ms[MAX_ROUNDS], last_ms[MAX_ROUNDS]; /* first and last result, from the call */
 static size_t n_calls;
 static size_t n_targets;
 static uint16_t *ports;
@@ -89,6 +100,7 @@ static int cmp_d(const void *a, const void *b)
 
 typedef struct {
     bool done;
+    double t0, t_first, t_last;
     double t_done;
     size_t ok, bad;
     char first_bad[256];
@@ -114,19 +126,32 @@ static void on_done(json_t *results, void *arg)
     }
 }
 
+static void on_result(size_t idx, json_t *res, void *arg)
+{
+    round_t *r = arg;
+    (void)idx;
+    (void)res;
+    r->t_last = gn_bench_now();
+    if (!r->t_first)
+        r->t_first = r->t_last;
+}
+
 static double ganglion_round(gn_dendrite_t *d, const gn_dendrite_target_t *t, const json_t *syn,
                              double timeout)
 {
     round_t r = {0};
     double t0 = gn_bench_now();
-    int rc = gn_dendrite_query(d, t, n_targets, &DUMMY, syn, timeout, NULL, on_done, &r, NULL);
-    call_ms[n_calls++ % MAX_ROUNDS] = (gn_bench_now() - t0) * 1e3;
+    int rc = gn_dendrite_query(d, t, n_targets, &DUMMY, syn, timeout, on_result, on_done, &r, NULL);
+    call_ms[n_calls % MAX_ROUNDS] = (gn_bench_now() - t0) * 1e3;
     if (rc < 0) {
         fprintf(stderr, "dendrite: gn_dendrite_query: %s\n", gn_strerror(rc));
         exit(1);
     }
     while (!r.done)
         uv_run(&loop, UV_RUN_ONCE);
+    first_ms[n_calls % MAX_ROUNDS] = (r.t_first - t0) * 1e3;
+    last_ms[n_calls % MAX_ROUNDS] = (r.t_last - t0) * 1e3;
+    n_calls++;
     if (r.bad) {
         fprintf(stderr, "dendrite: %zu of %zu not answered 200 (%s)\n", r.bad, n_targets,
                 r.first_bad);
@@ -161,6 +186,92 @@ static double sign_cost(const gn_sr25519_keypair_t *kp)
         best = c < best ? c : best;
     }
     return best / (double)n_targets * 1000.0;
+}
+
+/* ---- sign: the signing floors ---- */
+
+typedef struct {
+    const gn_sr25519_keypair_t *kp;
+    gn_sr25519_witness_t *wit; /* NULL: whole signatures */
+    size_t first, n;
+} sign_part_t;
+
+static void sign_part(void *arg)
+{
+    sign_part_t *p = arg;
+    char msg[512];
+    uint8_t rnd[32], sig[64];
+    for (size_t i = p->first; i < p->first + p->n; i++) {
+        int len = gn_synapse_message(
+            1795314841600398666ull + i, own_ss58, hotkeys[i],
+            "016f1df3-0033-41a7-becb-0b5da52815d6",
+            "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a", msg, sizeof(msg));
+        if (p->wit) {
+            gn_sr25519_sign_witness(p->kp, (const uint8_t *)msg, (size_t)len, &p->wit[i], sig);
+        } else {
+            randombytes_buf(rnd, sizeof(rnd));
+            gn_sr25519_sign(p->kp, (const uint8_t *)msg, (size_t)len, rnd, sig);
+        }
+    }
+}
+
+/* Wall seconds to sign every target's message on `threads` threads. */
+static double sign_all(const gn_sr25519_keypair_t *kp, gn_sr25519_witness_t *wit, int threads)
+{
+    sign_part_t parts[2];
+    uv_thread_t th[2];
+    double t0 = gn_bench_now();
+    for (int k = 0; k < threads; k++) {
+        size_t per = n_targets / (size_t)threads;
+        parts[k] = (sign_part_t){kp, wit, per * (size_t)k,
+                                 k == threads - 1 ? n_targets - per * (size_t)k : per};
+        if (k)
+            uv_thread_create(&th[k], sign_part, &parts[k]);
+    }
+    sign_part(&parts[0]);
+    for (int k = 1; k < threads; k++)
+        uv_thread_join(&th[k]);
+    return gn_bench_now() - t0;
+}
+
+static void make_witnesses(const gn_sr25519_keypair_t *kp, gn_sr25519_witness_t *wit)
+{
+    uint8_t rnd[32];
+    for (size_t i = 0; i < n_targets; i++) {
+        randombytes_buf(rnd, sizeof(rnd));
+        gn_sr25519_witness(kp, rnd, &wit[i]);
+    }
+}
+
+static double least(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static void sign_floors(const gn_sr25519_keypair_t *kp)
+{
+    gn_sr25519_witness_t *wit = sodium_malloc(n_targets * sizeof(*wit));
+    if (!wit)
+        exit(1);
+    double w1 = 1e30, w2 = 1e30, x1 = 1e30, x2 = 1e30, cw = 1e30, cx = 1e30, cm = 1e30;
+    for (int rep = 0; rep < 3; rep++) { /* the least of 3 */
+        double c0 = gn_bench_cpu();
+        w1 = least(w1, sign_all(kp, NULL, 1));
+        cw = least(cw, gn_bench_cpu() - c0);
+        w2 = least(w2, sign_all(kp, NULL, 2));
+        c0 = gn_bench_cpu();
+        make_witnesses(kp, wit);
+        cm = least(cm, gn_bench_cpu() - c0);
+        c0 = gn_bench_cpu();
+        x1 = least(x1, sign_all(kp, wit, 1));
+        cx = least(cx, gn_bench_cpu() - c0);
+        make_witnesses(kp, wit);
+        x2 = least(x2, sign_all(kp, wit, 2));
+    }
+    sodium_free(wit);
+    double per = 1000.0 / (double)n_targets;
+    printf("sign %zu %.3f %.3f %.3f %.3f %.5f %.5f %.5f\n", n_targets, w1 * 1e3, w2 * 1e3, x1 * 1e3,
+           x2 * 1e3, cw * per, cx * per, cm * per);
 }
 
 /* ---- raw: the floor ---- */
@@ -273,8 +384,9 @@ static double raw_round(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: dendrite --ports FILE --mode ganglion|raw [--concurrency C] "
-                    "[--rounds R] [--delay-ms D] [--timeout S] [--inputs OUT.json]\n");
+    fprintf(stderr, "usage: dendrite --ports FILE --mode ganglion|raw|sign [--concurrency C] "
+                    "[--rounds R] [--delay-ms D] [--timeout S] [--inputs OUT.json] "
+                    "[--sign-threads T] [--witness-pool W] [--name WHO]\n");
     exit(2);
 }
 
@@ -333,8 +445,9 @@ static void write_inputs(const char *path, const char *own_hotkey, double delay_
 
 int main(int argc, char **argv)
 {
-    const char *ports_path = NULL, *mode = NULL, *inputs = NULL;
+    const char *ports_path = NULL, *mode = NULL, *inputs = NULL, *name = NULL;
     unsigned conc = 0;
+    int sign_threads = 0, witness_pool = 0;
     int rounds = 10;
     double delay_ms = 50, timeout = 12;
     for (int i = 1; i < argc; i++) {
@@ -354,11 +467,17 @@ int main(int argc, char **argv)
             timeout = atof(argv[++i]);
         else if (!strcmp(argv[i], "--inputs"))
             inputs = argv[++i];
+        else if (!strcmp(argv[i], "--sign-threads"))
+            sign_threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--witness-pool"))
+            witness_pool = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--name"))
+            name = argv[++i];
         else
             usage();
     }
     if (!ports_path || !mode || rounds < 1 || rounds >= MAX_ROUNDS ||
-        (strcmp(mode, "ganglion") && strcmp(mode, "raw")))
+        (strcmp(mode, "ganglion") && strcmp(mode, "raw") && strcmp(mode, "sign")))
         usage();
     if (sodium_init() < 0)
         return 1;
@@ -372,8 +491,13 @@ int main(int argc, char **argv)
         return 1;
     char own[64];
     gn_ss58_encode(kp.pub, 32, 42, own, sizeof(own));
+    own_ss58 = own;
     if (inputs)
         write_inputs(inputs, own, delay_ms, timeout);
+    if (!strcmp(mode, "sign")) {
+        sign_floors(&kp);
+        return 0;
+    }
 
     bool raw = !strcmp(mode, "raw");
     char who[32];
@@ -406,8 +530,11 @@ int main(int argc, char **argv)
             return 1;
         for (size_t i = 0; i < n_targets; i++)
             t[i] = (gn_dendrite_target_t){"127.0.0.1", ports[i], hotkeys[i]};
-        gn_dendrite_opts_t o = {
-            .hotkey = &kp, .max_concurrency = conc ? conc : (unsigned)n_targets, .max_per_axon = 8};
+        gn_dendrite_opts_t o = {.hotkey = &kp,
+                                .max_concurrency = conc ? conc : (unsigned)n_targets,
+                                .max_per_axon = 8,
+                                .sign_threads = sign_threads,
+                                .witness_pool = witness_pool};
         int rc = gn_dendrite_new(&loop, &o, &d);
         if (rc < 0) {
             fprintf(stderr, "dendrite: gn_dendrite_new: %s\n", gn_strerror(rc));
@@ -415,7 +542,18 @@ int main(int argc, char **argv)
         }
         if (conc)
             snprintf(who, sizeof(who), "ganglion-c%u", conc);
+        if (name)
+            snprintf(who, sizeof(who), "%s", name);
         sign = sign_cost(&kp);
+        /* the witnesses the dendrite makes at start, as a running validator has them */
+        for (int i = 0; i < 400 && witness_pool >= 0; i++) {
+            gn_dendrite_stats_t st;
+            gn_dendrite_stats(d, &st);
+            if (st.witnesses >= (witness_pool ? (unsigned)witness_pool : 1024u))
+                break;
+            uv_run(&loop, UV_RUN_NOWAIT);
+            uv_sleep(5);
+        }
     }
 
     long base = proc_kib("VmRSS");
@@ -434,17 +572,25 @@ int main(int argc, char **argv)
     if (d) {
         size_t nc = n_calls < MAX_ROUNDS ? n_calls : MAX_ROUNDS;
         qsort(call_ms, nc, sizeof(double), cmp_d);
+        qsort(first_ms, nc, sizeof(double), cmp_d);
+        qsort(last_ms, nc, sizeof(double), cmp_d);
         fprintf(stderr,
-                "dendrite: %s: gn_dendrite_query itself (building, signing, first writes) took "
+                "dendrite: %s: first result %.1f ms after the call, last %.1f ms (medians; the "
+                "responder waits %.0f)\n",
+                who, first_ms[nc / 2], last_ms[nc / 2], delay_ms);
+        fprintf(stderr,
+                "dendrite: %s: the gn_dendrite_query call (template, first jobs, small queries "
+                "signed) took "
                 "%.1f ms (median of the rounds); signing alone %.1f ms\n",
                 who, call_ms[nc / 2], sign * (double)n_targets / 1000.0 * 1e3);
         gn_dendrite_stats_t st;
         gn_dendrite_stats(d, &st);
         fprintf(stderr,
                 "dendrite: %s: %llu requests, %llu connections opened, %llu reused, "
-                "%llu stale retries\n",
+                "%llu stale retries; %llu signed with a witness made ahead, %llu whole\n",
                 who, (unsigned long long)st.requests, (unsigned long long)st.conns_opened,
-                (unsigned long long)st.conns_reused, (unsigned long long)st.retries_stale);
+                (unsigned long long)st.conns_reused, (unsigned long long)st.retries_stale,
+                (unsigned long long)st.signed_witness, (unsigned long long)st.signed_whole);
         bool done = false;
         gn_dendrite_close(d, closed, &done);
         while (!done)

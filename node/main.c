@@ -1,6 +1,7 @@
 /* The ganglion executable: dispatch to subcommands. */
 #include <jansson.h>
 #include <malloc.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,8 @@ int main(int argc, char **argv)
         return GN_EXIT_FAIL;
     }
     json_set_alloc_funcs(json_alloc, json_release);
+    /* a peer that left must fail a write (EPIPE), not kill the node */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2)
         return gn_cli_usage("missing command");
     const char *cmd = argv[1];

@@ -104,11 +104,26 @@ void gn_sr25519_wipe(gn_sr25519_keypair_t *kp)
     sodium_memzero(kp, sizeof(*kp));
 }
 
+void gn_sr25519_context(gn_merlin_t *ctx)
+{
+    gn_merlin_init(ctx, "SigningContext");
+    gn_merlin_append(ctx, "", (const uint8_t *)"substrate", 9);
+}
+
+/* The rest of signing_context("substrate").bytes(msg) from the context,
+ * up to sign:pk. */
+static void sign_transcript_from(gn_merlin_t *t, const uint8_t pub[32], const uint8_t *msg,
+                                 size_t len)
+{
+    gn_merlin_append(t, "sign-bytes", msg, len);
+    gn_merlin_append(t, "proto-name", (const uint8_t *)"Schnorr-sig", 11);
+    gn_merlin_append(t, "sign:pk", pub, 32);
+}
+
 /* Transcript of signing_context("substrate").bytes(msg), up to sign:pk. */
 static void sign_transcript(gn_merlin_t *t, const uint8_t pub[32], const uint8_t *msg, size_t len)
 {
-    gn_merlin_init(t, "SigningContext");
-    gn_merlin_append(t, "", (const uint8_t *)"substrate", 9);
+    gn_sr25519_context(t);
     gn_merlin_append(t, "sign-bytes", msg, len);
     gn_merlin_append(t, "proto-name", (const uint8_t *)"Schnorr-sig", 11);
     gn_merlin_append(t, "sign:pk", pub, 32);
@@ -148,6 +163,55 @@ int gn_sr25519_sign(const gn_sr25519_keypair_t *kp, const uint8_t *msg, size_t l
     sodium_memzero(&t, sizeof(t));
     sodium_memzero(wide, sizeof(wide));
     sodium_memzero(r, sizeof(r));
+    sodium_memzero(kx, sizeof(kx));
+    return 0;
+}
+
+int gn_sr25519_witness(const gn_sr25519_keypair_t *kp, const uint8_t random[32],
+                       gn_sr25519_witness_t *w)
+{
+    static const char DOMAIN[] = "ganglion sr25519 witness";
+    uint8_t wide[64];
+    crypto_generichash_state h;
+    if (crypto_generichash_init(&h, kp->nonce, 32, sizeof(wide)) != 0)
+        return GN_EFATAL;
+    crypto_generichash_update(&h, (const uint8_t *)DOMAIN, sizeof(DOMAIN) - 1);
+    crypto_generichash_update(&h, random, 32);
+    crypto_generichash_final(&h, wide, sizeof(wide));
+    crypto_core_ristretto255_scalar_reduce(w->r, wide);
+    sodium_memzero(&h, sizeof(h));
+    sodium_memzero(wide, sizeof(wide));
+    if (sodium_is_zero(w->r, 32)) /* 2^-252: a zero r would read as used */
+        return GN_EFATAL;
+    base_mul(w->R, w->r);
+    return 0;
+}
+
+int gn_sr25519_sign_witness(const gn_sr25519_keypair_t *kp, const uint8_t *msg, size_t len,
+                            gn_sr25519_witness_t *w, uint8_t sig[64])
+{
+    gn_merlin_t ctx;
+    gn_sr25519_context(&ctx);
+    return gn_sr25519_sign_witness_ctx(&ctx, kp, msg, len, w, sig);
+}
+
+int gn_sr25519_sign_witness_ctx(const gn_merlin_t *ctx, const gn_sr25519_keypair_t *kp,
+                                const uint8_t *msg, size_t len, gn_sr25519_witness_t *w,
+                                uint8_t sig[64])
+{
+    gn_merlin_t t = *ctx;
+    uint8_t k[32], kx[32];
+    if ((msg == NULL && len) || sodium_is_zero(w->r, 32))
+        return GN_EINVAL;
+    sign_transcript_from(&t, kp->pub, msg, len);
+    memcpy(sig, w->R, 32);
+    gn_merlin_append(&t, "sign:R", sig, 32);
+    challenge_scalar(&t, "sign:c", k);
+    crypto_core_ristretto255_scalar_mul(kx, k, kp->scalar);
+    crypto_core_ristretto255_scalar_add(sig + 32, kx, w->r); /* s = k·x + r */
+    sig[63] |= 0x80;
+    sodium_memzero(w, sizeof(*w)); /* used: never again */
+    sodium_memzero(&t, sizeof(t));
     sodium_memzero(kx, sizeof(kx));
     return 0;
 }

@@ -12,6 +12,13 @@
  * connecting, sending, waiting and reading the whole body. Bodies are
  * bounded (max_body): a larger response fails, it is never buffered whole.
  *
+ * A query's requests are built from one template (its header block and
+ * JSON body, only the per-target fields filled in) and signed on the libuv
+ * thread pool, each sent as soon as it is signed, in target order. The
+ * costly half of each sr25519 signature (the witness R = r·B) is made
+ * ahead of time on the thread pool while the dendrite is idle, each used
+ * for exactly one signature (gn_sr25519_sign_witness).
+ *
  * Everything runs on the loop given to gn_dendrite_new; every call and
  * every callback is on that loop's thread. */
 #ifndef GANGLION_DENDRITE_H
@@ -49,6 +56,10 @@ typedef struct gn_dendrite_opts {
     double idle_timeout_s;              /* pooled connection lifetime unused; 0: 15 */
     gn_dendrite_route_fn route;         /* NULL: none */
     void *route_arg;
+    int sign_threads; /* thread-pool jobs signing a query's requests at once; 0: 2; < 0: none,
+                         sign on the loop thread (queries of up to 16 targets always are) */
+    int witness_pool; /* sr25519 witnesses kept made ahead; 0: 1024; < 0: none (every
+                         signature made whole, as gn_sr25519_sign) */
 } gn_dendrite_opts_t;
 
 typedef struct gn_dendrite_target {
@@ -84,6 +95,8 @@ typedef struct gn_dendrite_stats {
     double latency_sum;                        /* seconds, over every finished request */
     uint64_t conns_opened, conns_reused, conns_closed_idle, retries_stale;
     unsigned in_flight, waiting, idle_conns;
+    uint64_t signed_witness, signed_whole; /* requests signed with a witness made ahead, or not */
+    unsigned witnesses;                    /* witnesses ready */
 } gn_dendrite_stats_t;
 
 int gn_dendrite_new(uv_loop_t *loop, const gn_dendrite_opts_t *o, gn_dendrite_t **out);
@@ -115,6 +128,12 @@ int gn_dendrite_stream(gn_dendrite_t *d, const gn_dendrite_target_t *target,
 int gn_dendrite_cancel(gn_dendrite_t *d, uint64_t query_id);
 
 void gn_dendrite_stats(const gn_dendrite_t *d, gn_dendrite_stats_t *out);
+
+/* The dendrite's JSON reader for response bodies (exposed for its tests):
+ * the value of text, equal to json_loadb(text, len, JSON_DECODE_ANY); NULL
+ * when it is not JSON, and also for inputs it leaves to json_loadb
+ * (numbers out of range or not simple, \u0000, deep nesting). */
+json_t *gn_dendrite_json_parse(const char *text, size_t len);
 
 /* Cancel every query (as gn_dendrite_cancel), close every connection;
  * done(arg) once every handle is closed, then the dendrite is freed. */

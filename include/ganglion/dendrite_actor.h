@@ -15,6 +15,20 @@
  *   requester's query now; its unfinished targets get 499 "Request
  *   cancelled" and the reply comes as usual. Unknown or finished queries
  *   are ignored.
+ * - GN_MSG_DENDRITE_STREAM (payload gn_dendrite_query_msg_t with one
+ *   target, from gn_dendrite_stream_msg_new), sent with gn_request: a
+ *   streaming synapse (gn_dendrite_stream). Each piece of the response body
+ *   is posted to the requester as GN_MSG_DENDRITE_CHUNK
+ *   (gn_dendrite_chunk_t) as it arrives, seq 0, 1, 2... in body order;
+ *   then the one reply GN_MSG_DENDRITE_RESULT with results = [the final
+ *   synapse] (the caller's, response headers merged; dendrite.status_code
+ *   200 for a whole stream) and stats.chunks. Every chunk comes before
+ *   the reply (one sender, FIFO). An error before the body (401, 403,
+ *   503...) gives no chunk and that status. GN_MSG_DENDRITE_CANCEL ends a
+ *   stream as it ends a query (499). A chunk the requester's mailbox
+ *   refuses (full, or the requester gone) cancels the stream: the
+ *   requester never sees a stream with a hole; the reply's stats say
+ *   chunks_dropped = 1 and the status is 499.
  *
  * Every payload is owned by its message (the type's destructor frees it);
  * a handler keeps one by setting m->payload = NULL. The dendrite is
@@ -31,6 +45,8 @@ extern const gn_msg_type_t GN_MSG_DENDRITE_QUERY;
 extern const gn_msg_type_t GN_MSG_DENDRITE_RESULT;
 extern const gn_msg_type_t GN_MSG_DENDRITE_PARTIAL;
 extern const gn_msg_type_t GN_MSG_DENDRITE_CANCEL;
+extern const gn_msg_type_t GN_MSG_DENDRITE_STREAM;
+extern const gn_msg_type_t GN_MSG_DENDRITE_CHUNK;
 
 typedef struct gn_dendrite_query_msg {
     gn_dendrite_target_t *targets; /* n of them, owned with their strings */
@@ -48,14 +64,22 @@ gn_dendrite_query_msg_t *gn_dendrite_query_msg_new(const gn_dendrite_target_t *t
                                                    const gn_syn_class_t *cls, json_t *synapse,
                                                    double timeout_s, bool partials);
 
+/* A stream payload (for GN_MSG_DENDRITE_STREAM): one target, copied;
+ * synapse taken over (also on failure). NULL as above. */
+gn_dendrite_query_msg_t *gn_dendrite_stream_msg_new(const gn_dendrite_target_t *target,
+                                                    const gn_syn_class_t *cls, json_t *synapse,
+                                                    double timeout_s);
+
 /* Counts over one query's results, by dendrite.status_code. */
 typedef struct gn_dendrite_query_stats {
-    size_t n;         /* targets */
-    size_t ok;        /* 200 */
-    size_t timeouts;  /* 408 */
-    size_t cancelled; /* 499 */
-    size_t failed;    /* any other status */
-    double elapsed_s; /* from the actor taking the request to the last result */
+    size_t n;              /* targets */
+    size_t ok;             /* 200 */
+    size_t timeouts;       /* 408 */
+    size_t cancelled;      /* 499 */
+    size_t failed;         /* any other status */
+    double elapsed_s;      /* from the actor taking the request to the last result */
+    size_t chunks;         /* streams: chunks posted to the requester */
+    size_t chunks_dropped; /* streams: 1 when a chunk was refused (then the status is 499) */
 } gn_dendrite_query_stats_t;
 
 typedef struct gn_dendrite_result_msg {
@@ -69,6 +93,14 @@ typedef struct gn_dendrite_partial {
     size_t idx;     /* the target's index */
     json_t *result; /* owned: a copy of the result (the final reply has its own) */
 } gn_dendrite_partial_t;
+
+/* One piece of a streaming response body, as read from the socket. */
+typedef struct gn_dendrite_chunk {
+    uint64_t corr; /* the stream request's correlation id (also m->corr) */
+    size_t seq;    /* 0, 1, 2... */
+    size_t len;
+    unsigned char data[]; /* len bytes (not NUL-terminated) */
+} gn_dendrite_chunk_t;
 
 typedef struct gn_dendrite_cancel_msg {
     gn_actor_t *requester; /* who sent the query */

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ganglion/merlin.h"
+
 #define GN_SR25519_MINI_LEN       32
 #define GN_SR25519_PUBLIC_LEN     32
 #define GN_SR25519_SECRET_LEN     64
@@ -43,6 +45,35 @@ void gn_sr25519_wipe(gn_sr25519_keypair_t *kp);
  * schnorrkel's RNG would: fresh random bytes for every signature. */
 int gn_sr25519_sign(const gn_sr25519_keypair_t *kp, const uint8_t *msg, size_t len,
                     const uint8_t random[32], uint8_t sig[64]);
+
+/* Signing with the witness made ahead of time, so that the costly half of
+ * a signature (R = r·B) runs off the signing path, e.g. on idle threads.
+ * r is uniformly random: BLAKE2b-512 of `random` keyed with the key's
+ * nonce, reduced mod l (a weak RNG alone does not expose it). Unlike
+ * gn_sr25519_sign's, the witness cannot depend on the message, so one
+ * witness must sign exactly one message: gn_sr25519_sign_witness wipes it
+ * and refuses a wiped one (GN_EINVAL). The signature is the same Schnorr
+ * signature (gn_sr25519_verify, schnorrkel and @scure/sr25519 verify it).
+ * The witness is as secret as the key: wipe unused ones
+ * (sodium_memzero), never copy one. */
+typedef struct gn_sr25519_witness {
+    uint8_t r[32]; /* secret scalar; all zero once used */
+    uint8_t R[32]; /* r·B, compressed */
+} gn_sr25519_witness_t;
+
+int gn_sr25519_witness(const gn_sr25519_keypair_t *kp, const uint8_t random[32],
+                       gn_sr25519_witness_t *w);
+int gn_sr25519_sign_witness(const gn_sr25519_keypair_t *kp, const uint8_t *msg, size_t len,
+                            gn_sr25519_witness_t *w, uint8_t sig[64]);
+
+/* The transcript every signature starts with (signing_context
+ * "substrate"), the same for every key and message: made once and passed
+ * to gn_sr25519_sign_witness_ctx (which copies it), it saves a Keccak
+ * permutation per signature. */
+void gn_sr25519_context(gn_merlin_t *ctx);
+int gn_sr25519_sign_witness_ctx(const gn_merlin_t *ctx, const gn_sr25519_keypair_t *kp,
+                                const uint8_t *msg, size_t len, gn_sr25519_witness_t *w,
+                                uint8_t sig[64]);
 
 /* 0 when valid; GN_EBADSIG for a signature that does not verify, is not
  * marked as schnorrkel's (bit 7 of byte 63), or has a non-canonical s;

@@ -6,6 +6,8 @@
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,15 +66,90 @@ static void ax_start(ax_t *f, gn_axon_opts_t *o)
 
 #define ax_stop gn_test_axon_stop
 
+/* Slow: dummy_output = 2 x dummy_input, answered delay_ms after the call
+ * (on a timer of the axon's loop); slow_pending counts the calls not yet
+ * answered, so a test can wait for them before stopping the axon. */
+static const gn_syn_field_t SLOW_F[] = {
+    {.name = "dummy_input", .type = GN_SYN_INT, .required = true},
+    {.name = "delay_ms", .type = GN_SYN_INT, .required = true},
+    {.name = "dummy_output", .type = GN_SYN_INT, .nullable = true},
+};
+static const gn_syn_class_t SLOW = {"Slow", SLOW_F, 3};
+
+static atomic_int slow_pending, slow_late;
+
+typedef struct {
+    uv_timer_t t;
+    gn_axon_call_t *call;
+    json_t *syn;
+} slow_t;
+
+static void slow_closed(uv_handle_t *h)
+{
+    free(h->data);
+    atomic_fetch_sub(&slow_pending, 1);
+}
+
+static void slow_answer(slow_t *s)
+{
+    json_t *in = json_object_get(s->syn, "dummy_input");
+    json_object_set_new(s->syn, "dummy_output", json_integer(2 * json_integer_value(in)));
+    if (gn_axon_reply(s->call, s->syn) == GN_ECLOSED) /* the client or the deadline went first */
+        atomic_fetch_add(&slow_late, 1);
+}
+
+static void slow_tick(uv_timer_t *t)
+{
+    slow_answer(t->data);
+    uv_close((uv_handle_t *)t, slow_closed);
+}
+
+static void slow(gn_axon_call_t *call, json_t *syn, void *arg)
+{
+    (void)arg;
+    slow_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        json_decref(syn);
+        gn_axon_fail(call, 500, "out of memory");
+        return;
+    }
+    s->call = call;
+    s->syn = syn;
+    atomic_fetch_add(&slow_pending, 1);
+    json_int_t ms = json_integer_value(json_object_get(syn, "delay_ms"));
+    uv_timer_init(gn_axon_call_loop(call), &s->t);
+    s->t.data = s;
+    uv_timer_start(&s->t, slow_tick, ms > 0 ? (uint64_t)ms : 0, 0);
+}
+
+static void attach_slow(gn_axon_t *ax, void *arg)
+{
+    (void)arg;
+    cr_assert_eq(gn_axon_attach_builtins(ax), 0);
+    gn_axon_handler_t h = {.cls = &SLOW, .fn = slow};
+    cr_assert_eq(gn_axon_attach(ax, &h), 0);
+}
+
 /* ---- misbehaving servers: blocking sockets on a thread ---- */
 
-enum { M_SILENT, M_RESET_MID, M_GARBAGE, M_HUGE_LEN, M_HUGE_CHUNKED, M_ECHO, M_KA_CLOSE };
+enum {
+    M_SILENT,
+    M_RESET_MID,
+    M_GARBAGE,
+    M_HUGE_LEN,
+    M_HUGE_CHUNKED,
+    M_ECHO,
+    M_KA_CLOSE,
+    M_BAD_HDR,
+    M_ODD_HDR
+};
 
 typedef struct {
     int lfd, port, mode;
     uv_thread_t th;
     volatile int stop;
     char cap[2][16384]; /* the first two requests' bytes */
+    char buf[1 << 16];  /* the request being read */
     size_t cap_len[2];
     int n_req, n_conn;
     size_t sent; /* body bytes written (huge modes) */
@@ -132,10 +209,10 @@ static void echo(srv_t *s, int fd, const char *req)
 
 static void serve_conn(srv_t *s, int fd)
 {
-    static char buf[1 << 16];
+    char *buf = s->buf; /* each server its own: two may run at once */
     int first = 1;
     for (;;) {
-        int n = read_req(s, fd, buf, sizeof(buf));
+        int n = read_req(s, fd, buf, sizeof(s->buf));
         if (n < 0)
             break;
         if (s->n_req < 2) {
@@ -191,7 +268,41 @@ static void serve_conn(srv_t *s, int fd)
             break;
         }
         if (s->mode == M_KA_CLOSE && !first)
-            break; /* the second request on a connection: closed unanswered */
+            break;                  /* the second request on a connection: closed unanswered */
+        if (s->mode == M_ODD_HDR) { /* terminal headers plain, then not */
+            static const char *const ODD[3] = {
+                "bt_header_axon_status_code: 200\r\nbt_header_axon_process_time: 0.25\r\n"
+                "bt_header_axon_port: 0099\r\nBT_HEADER_AXON_UUID: upper-name\r\n"
+                "bt_header_dendrite_nonce: 9223372036854775807\r\n",
+                "bt_header_axon_status_code: 2_00\r\nbt_header_axon_process_time: 2.5e-1\r\n"
+                "x-bt_header_axon_nonce: 77\r\nbt_header_axon_port: 99\r\n",
+                "bt_header_axon_status_code: 200\r\nbt_header_axon_process_time: 1.\r\n"
+                "bt_header_axon_port: +99\r\nbt_header_axon_status_message: first\r\n",
+            };
+            const char *body = "{\"dummy_input\": 3, \"dummy_output\": 6}";
+            char head[512];
+            int k = snprintf(head, sizeof(head),
+                             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n%s"
+                             "bt_header_axon_status_message: Fine\r\n"
+                             "bt_header_dendrite_version: 7002000\r\ncontent-length: %zu\r\n\r\n",
+                             ODD[(s->n_req - 1) % 3], strlen(body));
+            send_all(fd, head, (size_t)k);
+            send_all(fd, body, strlen(body));
+            continue;
+        }
+        if (s->mode == M_BAD_HDR) { /* a whole answer with a header the SDK cannot read */
+            static const char *const BAD[3] = {"total_size: many", "timeout: 1.5.5",
+                                               "header_size: 99999999999999999999999"};
+            const char *body = "{\"dummy_input\": 3, \"dummy_output\": 6}";
+            char head[256];
+            int k = snprintf(head, sizeof(head),
+                             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n%s\r\n"
+                             "content-length: %zu\r\nbt_header_axon_status_code: 200\r\n\r\n",
+                             BAD[(s->n_req - 1) % 3], strlen(body));
+            send_all(fd, head, (size_t)k);
+            send_all(fd, body, strlen(body));
+            continue;
+        }
         echo(s, fd, buf);
         first = 0;
     }
@@ -259,6 +370,7 @@ typedef struct {
 
 static void dx_start(dx_t *x, gn_dendrite_opts_t *o)
 {
+    signal(SIGPIPE, SIG_IGN); /* as a node does: peers close connections under writes */
     memset(x, 0, sizeof(*x));
     keys();
     cr_assert_eq(uv_loop_init(&x->loop), 0);
@@ -748,5 +860,408 @@ Test(dendrite, cancel_and_close_finish_every_request, .timeout = 30)
     cr_assert(x.closed);
     cr_assert_eq(uv_loop_close(&x.loop), 0);
     json_decref(x.results);
+    srv_stop(&s);
+}
+
+Test(dendrite, a_handler_slower_than_the_timeout_is_408_at_the_deadline_and_the_pool_recovers,
+     .timeout = 60)
+{
+    /* the axon answers the timed-out request on a connection the dendrite
+     * closed: EPIPE, not a signal (a node ignores SIGPIPE) */
+    signal(SIGPIPE, SIG_IGN);
+    atomic_store(&slow_pending, 0);
+    atomic_store(&slow_late, 0);
+    ax_t a;
+    gn_axon_opts_t ao = {.hotkey = &bob};
+    keys();
+    gn_test_axon_start(&a, &ao, attach_slow, NULL);
+    dx_t x;
+    dx_start(&x, &(gn_dendrite_opts_t){0});
+    /* a quick answer first: its connection goes to the pool */
+    json_t *r = one(&x, "127.0.0.1", a.port, &SLOW, "{\"dummy_input\": 1, \"delay_ms\": 0}", 5);
+    cr_assert_eq(code_of(r), 200, "%s", msg_of(r));
+    gn_dendrite_stats_t st;
+    gn_dendrite_stats(x.d, &st);
+    cr_assert_eq(st.idle_conns, 1);
+    /* the handler takes 1.5 s, the request allows 0.4 s: on the pooled connection */
+    uint64_t t0 = uv_hrtime();
+    r = one(&x, "127.0.0.1", a.port, &SLOW, "{\"dummy_input\": 2, \"delay_ms\": 1500}", 0.4);
+    double el = (double)(uv_hrtime() - t0) / 1e9;
+    cr_assert_eq(code_of(r), 408, "%s", msg_of(r));
+    cr_assert_str_eq(msg_of(r), "Request timeout after 0.4 seconds", "the SDK's message");
+    /* at the deadline, not when the handler answers (1.5 s); slack for a busy machine */
+    cr_assert(el >= 0.39 && el < 0.9, "at the deadline, not later: %.3f s", el);
+    cr_assert(json_is_null(json_object_get(r, "dummy_output")), "no answer merged");
+    cr_assert(json_is_null(json_object_get(json_object_get(r, "dendrite"), "process_time")),
+              "a client-side failure, as the SDK leaves it");
+    gn_dendrite_stats(x.d, &st);
+    cr_assert_eq(st.conns_reused, 1, "the slow request went on the pooled connection");
+    cr_assert_eq(st.idle_conns, 0, "its connection was closed, not put back");
+    cr_assert_eq(st.in_flight, 0);
+    /* the next query to the same axon: a fresh connection, a whole answer */
+    r = one(&x, "127.0.0.1", a.port, &SLOW, "{\"dummy_input\": 3, \"delay_ms\": 0}", 5);
+    cr_assert_eq(code_of(r), 200, "%s", msg_of(r));
+    cr_assert_eq(json_integer_value(json_object_get(r, "dummy_output")), 6,
+                 "its own answer, not the late one (4)");
+    gn_dendrite_stats(x.d, &st);
+    cr_assert_eq(st.conns_opened, 2);
+    cr_assert_eq(st.by_status[408], 1);
+    cr_assert_eq(st.by_status[200], 2);
+    /* ... and once the late answer has been written (and refused) on the
+     * closed connection, the pooled one still serves */
+    for (int i = 0; i < 300 && atomic_load(&slow_pending); i++)
+        usleep(10000);
+    cr_assert_eq(atomic_load(&slow_pending), 0, "the slow handler answered");
+    cr_assert_eq(atomic_load(&slow_late), 1, "its answer came after the deadline");
+    r = one(&x, "127.0.0.1", a.port, &SLOW, "{\"dummy_input\": 4, \"delay_ms\": 0}", 5);
+    cr_assert_eq(code_of(r), 200, "%s", msg_of(r));
+    cr_assert_eq(json_integer_value(json_object_get(r, "dummy_output")), 8);
+    gn_dendrite_stats(x.d, &st);
+    cr_assert_eq(st.conns_opened, 2);
+    cr_assert_eq(st.conns_reused, 2);
+    dx_stop(&x);
+    ax_stop(&a);
+}
+
+/* ---- the fast JSON reader: equal to json_loadb wherever it answers ---- */
+
+/* Compare on one input; counts what the fast reader took. */
+static void json_same(const char *text, size_t len, int *taken, int *valid)
+{
+    json_error_t e;
+    json_t *ref = json_loadb(text, len, JSON_DECODE_ANY, &e);
+    json_t *fast = gn_dendrite_json_parse(text, len);
+    if (ref)
+        (*valid)++;
+    if (!fast) {
+        json_decref(ref);
+        return;
+    }
+    (*taken)++;
+    cr_assert_not_null(ref, "the fast reader took what jansson refuses (%s): %.*s", e.text,
+                       (int)len, text);
+    char *a = json_dumps(fast, JSON_ENCODE_ANY | JSON_COMPACT);
+    char *b = json_dumps(ref, JSON_ENCODE_ANY | JSON_COMPACT);
+    cr_assert(json_equal(fast, ref) && a && b && !strcmp(a, b), "%.*s\n fast %s\n jansson %s",
+              (int)len, text, a, b);
+    free(a);
+    free(b);
+    json_decref(fast);
+    json_decref(ref);
+}
+
+Test(dendrite, the_fast_json_reader_equals_jansson, .timeout = 120)
+{
+    static const char *const SEEDS[] = {
+        "{\"name\":\"Dummy\",\"timeout\":12.0,\"total_size\":732,\"header_size\":0,\"dendrite\":"
+        "{\"status_code\":null,\"status_message\":null,\"process_time\":null,\"ip\":null,"
+        "\"port\":null,\"version\":10002000,\"nonce\":1795314841600398666,\"uuid\":\"016f1df3-"
+        "0033-41a7-becb-0b5da52815d6\",\"hotkey\":\"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGK"
+        "utQY\",\"signature\":\"0x46d0\"},\"axon\":{\"status_code\":200,\"status_message\":"
+        "\"Success\",\"process_time\":7.62e-07,\"ip\":\"127.0.0.1\",\"port\":8091},"
+        "\"computed_body_hash\":\"\",\"dummy_input\":3,\"dummy_output\":6}",
+        "{\"message\": \"Synapse name 'Foo' not found\"}",
+        " [1, -0, 0.5, -2.5e-3, 1E+2, 1e400, 123456789012345678, 1234567890123456789012, true, "
+        "false, null, [], {}, [[[]]], {\"a\": {\"b\": [1, {\"c\": null}]}}] ",
+        "\"caf\\u00e9 \\ud83d\\ude00 \\n\\t\\\\ \\/ \\\" \xc3\xa9 \xf0\x9f\x98\x80 \\u0041\"",
+        "{\"dup\": 1, \"dup\": 2, \"\": \"empty key\", \"k\\u00e9y\": [\"x\"]}",
+        "{\"bad\": \"\\u0000\", \"lone\": \"\\udc00\", \"hi\": \"\\ud800x\"}",
+        "01",
+        "-",
+        "1.",
+        "1e",
+        "truex",
+        "[1,]",
+        "{\"a\" 1}",
+        "\"\x01\"",
+        "\"\xc0\xaf\" ",
+        "\"\xed\xa0\x80\"",
+        "\xef\xbb\xbf{}",
+        "{} x",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "0.000000000000000000000000000000000000000000000000000000000000000001e-400",
+        "[\"\\q\"]",
+        "\"unterminated",
+        "\"\\",
+    };
+    int taken = 0, valid = 0;
+    size_t ns = sizeof(SEEDS) / sizeof(SEEDS[0]);
+    for (size_t i = 0; i < ns; i++)
+        json_same(SEEDS[i], strlen(SEEDS[i]), &taken, &valid);
+    cr_assert_geq(taken, 6, "the plain seeds are the fast reader's (%d)", taken);
+    /* the response body above is read fast, whole */
+    json_t *body = gn_dendrite_json_parse(SEEDS[0], strlen(SEEDS[0]));
+    cr_assert_not_null(body);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(body, "dendrite"), "nonce")),
+                 1795314841600398666ll);
+    json_decref(body);
+    /* mutations: bytes changed, cut, doubled */
+    static const char ALPHA[] = "{}[]\",:\\/0123456789.eE+-tfnul \t\n\x01\x7f\xc3\xa9\xff";
+    uint64_t st = 0x9e3779b97f4a7c15ull;
+    char buf[2048];
+    for (int iter = 0; iter < 100000; iter++) {
+        st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+        const char *seed = SEEDS[st % ns];
+        size_t len = strlen(seed);
+        memcpy(buf, seed, len);
+        int edits = 1 + (int)(st >> 8) % 3;
+        for (int k = 0; k < edits && len; k++) {
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+            size_t at = (size_t)(st >> 16) % len;
+            switch ((st >> 4) % 4) {
+            case 0: buf[at] = ALPHA[(st >> 32) % (sizeof(ALPHA) - 1)]; break;
+            case 1: len = at; break;
+            case 2:
+                if (len < sizeof(buf) - 1) {
+                    memmove(buf + at + 1, buf + at, len - at);
+                    buf[at] = ALPHA[(st >> 40) % (sizeof(ALPHA) - 1)];
+                    len++;
+                }
+                break;
+            default:
+                if (len > 1) {
+                    memmove(buf + at, buf + at + 1, len - at - 1);
+                    len--;
+                }
+                break;
+            }
+        }
+        json_same(buf, len, &taken, &valid);
+    }
+    cr_log_info("fast JSON reader: %d of %d valid inputs taken, all equal to jansson", taken,
+                valid);
+    cr_assert_gt(taken, 1000);
+}
+
+/* ---- building and signing ---- */
+
+/* A captured request is consistent with itself: Content-Length is the
+ * body's length, header_size the bytes of the synapse's header lines
+ * before it, total_size (header and body) the compact body's length with
+ * total_size 0, the per-target values equal in headers and body, and the
+ * signature verifies. */
+static void check_request(const char *req, const char *want_hotkey)
+{
+    const char *body = strstr(req, "\r\n\r\n");
+    cr_assert_not_null(body);
+    body += 4;
+    const char *cl = strstr(req, "\r\nContent-Length: ");
+    cr_assert_not_null(cl);
+    cr_assert_eq(strtoul(cl + 18, NULL, 10), strlen(body), "Content-Length");
+    const char *first = strstr(req, "\r\nname: "), *hs = strstr(req, "\r\nheader_size: ");
+    cr_assert(first && hs && first < hs);
+    cr_assert_eq(strtoul(hs + 15, NULL, 10), (unsigned long)(hs - first), "header_size");
+    json_t *got = json_loads(body, 0, NULL);
+    cr_assert_not_null(got, "%s", body);
+    json_int_t ts = json_integer_value(json_object_get(got, "total_size"));
+    char want_ts[48];
+    snprintf(want_ts, sizeof(want_ts), "\r\ntotal_size: %lld\r\n", (long long)ts);
+    cr_assert_not_null(strstr(req, want_ts), "total_size in the headers equals the body's");
+    json_t *zero = json_deep_copy(got);
+    json_object_set_new(zero, "total_size", json_integer(0));
+    char *compact = gn_synapse_json_compact(zero);
+    cr_assert_eq((size_t)ts, strlen(compact), "total_size is the compact body's length");
+    free(compact);
+    json_decref(zero);
+    json_t *den = json_object_get(got, "dendrite"), *ax = json_object_get(got, "axon");
+    const char *hk = json_string_value(json_object_get(ax, "hotkey"));
+    cr_assert_str_eq(hk, want_hotkey);
+    char line[256];
+    snprintf(line, sizeof(line), "\r\nbt_header_dendrite_nonce: %lld\r\n",
+             (long long)json_integer_value(json_object_get(den, "nonce")));
+    cr_assert_not_null(strstr(req, line), "the nonce in both");
+    snprintf(line, sizeof(line), "\r\nbt_header_dendrite_signature: %s\r\n",
+             json_string_value(json_object_get(den, "signature")));
+    cr_assert_not_null(strstr(req, line), "the signature in both");
+    snprintf(line, sizeof(line), "\r\nbt_header_axon_port: %lld\r\n",
+             (long long)json_integer_value(json_object_get(ax, "port")));
+    cr_assert_not_null(strstr(req, line), "the port in both");
+    const char *hash = strstr(req, "\r\ncomputed_body_hash: ");
+    cr_assert_not_null(hash);
+    char h[65];
+    memcpy(h, hash + 22, 64);
+    h[64] = 0;
+    char msg[512];
+    int ml =
+        gn_synapse_message((uint64_t)json_integer_value(json_object_get(den, "nonce")), ALICE, hk,
+                           json_string_value(json_object_get(den, "uuid")), h, msg, sizeof(msg));
+    cr_assert_gt(ml, 0);
+    uint8_t sig[64];
+    cr_assert_eq(sodium_hex2bin(sig, 64, json_string_value(json_object_get(den, "signature")) + 2,
+                                128, NULL, NULL, NULL),
+                 0);
+    cr_assert_eq(gn_sr25519_verify(alice.pub, (const uint8_t *)msg, (size_t)ml, sig), 0,
+                 "the signature verifies");
+    json_decref(got);
+}
+
+Test(dendrite, templated_and_whole_built_requests_are_each_consistent, .timeout = 60)
+{
+    /* one echo server per target (each serves one connection at a time) */
+    static srv_t s1, s2;
+    srv_start(&s1, M_ECHO);
+    srv_start(&s2, M_ECHO);
+    dx_t x;
+    dx_start(&x, &(gn_dendrite_opts_t){.external_ip = "198.51.100.23"});
+    /* an SS58 hotkey goes through the template; one with a quote and a
+     * non-ASCII letter (nothing an axon takes, but the echo does) is
+     * built whole */
+    const char *odd = "5FHneW46\"x\xc3\xa9";
+    gn_dendrite_target_t t[2] = {{.ip = "127.0.0.1", .port = (uint16_t)s1.port, .hotkey = BOB},
+                                 {.ip = "127.0.0.1", .port = (uint16_t)s2.port, .hotkey = odd}};
+    json_t *rs = query(&x, t, 2, &TEXTQUERY,
+                       "{\"prompt\": \"caf\\u00e9 \\\"quoted\\\"\", \"tags\": [\"a\", 1]}", 5);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(code_of(json_array_get(rs, i)), 200, "%d: %s", i,
+                     msg_of(json_array_get(rs, i)));
+    cr_assert_eq(s1.n_req, 1);
+    cr_assert_eq(s2.n_req, 1);
+    check_request(s1.cap[0], BOB);
+    check_request(s2.cap[0], odd);
+    cr_assert_not_null(strstr(s2.cap[0], "\"hotkey\": \"5FHneW46\\\"x\\u00e9\""),
+                       "escaped as Python does: %s", s2.cap[0]);
+    dx_stop(&x);
+    srv_stop(&s1);
+    srv_stop(&s2);
+}
+
+static void wait_witnesses(dx_t *x, unsigned want)
+{
+    gn_dendrite_stats_t st;
+    for (int i = 0; i < 3000; i++) {
+        gn_dendrite_stats(x->d, &st);
+        if (st.witnesses >= want)
+            return;
+        uv_run(&x->loop, UV_RUN_NOWAIT);
+        usleep(2000);
+    }
+    cr_assert_fail("%u witnesses made, %u wanted", st.witnesses, want);
+}
+
+Test(dendrite, witnesses_made_ahead_sign_requests_the_axon_accepts, .timeout = 120)
+{
+    ax_t a;
+    gn_axon_opts_t ao = {0};
+    ax_start(&a, &ao);
+    gn_dendrite_target_t t[40];
+    for (int i = 0; i < 40; i++)
+        t[i] = (gn_dendrite_target_t){.ip = "127.0.0.1", .port = (uint16_t)a.port, .hotkey = BOB};
+    /* on the thread pool and on the loop thread, with and without witnesses */
+    const gn_dendrite_opts_t modes[4] = {
+        {.witness_pool = 64},
+        {.witness_pool = 64, .sign_threads = -1},
+        {.witness_pool = -1},
+        {.witness_pool = 16, .sign_threads = 1},
+    };
+    for (int m = 0; m < 4; m++) {
+        dx_t x;
+        gn_dendrite_opts_t o = modes[m];
+        dx_start(&x, &o);
+        unsigned pool = o.witness_pool > 0 ? (unsigned)o.witness_pool : 0;
+        if (pool)
+            wait_witnesses(&x, pool);
+        json_t *rs = query(&x, t, 40, &DUMMY, "{\"dummy_input\": 5}", 30);
+        for (size_t i = 0; i < 40; i++) {
+            json_t *r = json_array_get(rs, i);
+            cr_assert_eq(code_of(r), 200, "mode %d, %zu: %s", m, i, msg_of(r));
+            cr_assert_eq(json_integer_value(json_object_get(r, "dummy_output")), 10);
+        }
+        gn_dendrite_stats_t st;
+        gn_dendrite_stats(x.d, &st);
+        uint64_t want_wit = pool < 40 ? pool : 40;
+        /* a refill may add a few while the query runs (not while jobs sign) */
+        cr_assert_geq(st.signed_witness, want_wit, "mode %d", m);
+        cr_assert_eq(st.signed_witness + st.signed_whole, 40, "mode %d", m);
+        if (!pool)
+            cr_assert_eq(st.signed_witness, 0);
+        if (pool)
+            wait_witnesses(&x, pool); /* made again */
+        dx_stop(&x);
+    }
+    ax_stop(&a);
+}
+
+Test(dendrite, cancel_and_close_while_requests_are_being_signed, .timeout = 60)
+{
+    srv_t s;
+    srv_start(&s, M_SILENT);
+    gn_dendrite_target_t t[512];
+    for (int i = 0; i < 512; i++)
+        t[i] = (gn_dendrite_target_t){.ip = "127.0.0.1", .port = (uint16_t)s.port, .hotkey = BOB};
+    for (int round = 0; round < 2; round++) {
+        dx_t x;
+        dx_start(&x, &(gn_dendrite_opts_t){.witness_pool = -1, .max_per_axon = 4});
+        json_t *syn = json_pack("{s:i}", "dummy_input", 1);
+        uint64_t id;
+        cr_assert_eq(gn_dendrite_query(x.d, t, 512, &DUMMY, syn, 10, on_result, on_done, &x, &id),
+                     0);
+        json_decref(syn);
+        if (round == 0) { /* jobs still signing: cancel, then let them finish */
+            cr_assert_eq(gn_dendrite_cancel(x.d, id), 0);
+            cr_assert_not_null(x.results, "on_done before cancel returns");
+            for (int i = 0; i < 50; i++)
+                uv_run(&x.loop, UV_RUN_NOWAIT);
+        } else { /* or close at once */
+            gn_dendrite_close(x.d, dx_closed, &x);
+            cr_assert_not_null(x.results);
+        }
+        cr_assert_eq(x.n_results, 512);
+        for (size_t i = 0; i < 512; i++)
+            cr_assert_eq(code_of(json_array_get(x.results, i)), 499, "%zu", i);
+        if (round == 0) {
+            dx_stop(&x);
+        } else {
+            uv_run(&x.loop, UV_RUN_DEFAULT);
+            cr_assert(x.closed);
+            cr_assert_eq(uv_loop_close(&x.loop), 0);
+            json_decref(x.results);
+        }
+    }
+    srv_stop(&s);
+}
+
+Test(dendrite, a_response_header_the_sdk_cannot_read_is_422, .timeout = 30)
+{
+    srv_t s;
+    srv_start(&s, M_BAD_HDR);
+    dx_t x;
+    dx_start(&x, &(gn_dendrite_opts_t){0});
+    for (int i = 0; i < 3; i++) {
+        json_t *r = one(&x, "127.0.0.1", s.port, &DUMMY, "{\"dummy_input\": 3}", 5);
+        cr_assert_eq(code_of(r), 422, "%d: %s", i, msg_of(r));
+        cr_assert(!strncmp(msg_of(r), "Failed to parse response: bad response headers", 46), "%s",
+                  msg_of(r));
+    }
+    dx_stop(&x);
+    srv_stop(&s);
+}
+
+Test(dendrite, response_terminal_headers_are_read_as_pydantic_reads_them, .timeout = 30)
+{
+    srv_t s;
+    srv_start(&s, M_ODD_HDR);
+    dx_t x;
+    dx_start(&x, &(gn_dendrite_opts_t){0});
+    for (int i = 0; i < 3; i++) {
+        json_t *r = one(&x, "127.0.0.1", s.port, &DUMMY, "{\"dummy_input\": 3}", 5);
+        cr_assert_eq(code_of(r), 200, "%d: %s", i, msg_of(r));
+        cr_assert_str_eq(msg_of(r), "Fine", "the last of a repeated header");
+        json_t *ax = json_object_get(r, "axon"), *den = json_object_get(r, "dendrite");
+        cr_assert_eq(json_integer_value(json_object_get(ax, "status_code")), 200, "int(\"2_00\")");
+        cr_assert_eq(json_integer_value(json_object_get(ax, "port")), 99, "%d", i);
+        cr_assert(json_is_real(json_object_get(ax, "process_time")));
+        cr_assert_float_eq(json_real_value(json_object_get(ax, "process_time")),
+                           i == 2 ? 1.0 : 0.25, 1e-12, "%d", i);
+        cr_assert_eq(json_integer_value(json_object_get(den, "version")), 7002000);
+        if (i == 0) {
+            cr_assert_str_eq(json_string_value(json_object_get(ax, "uuid")), "upper-name");
+            cr_assert_eq(json_integer_value(json_object_get(den, "nonce")), INT64_MAX);
+        }
+        if (i == 1) /* the pattern anywhere in the name counts, as in the SDK's from_headers */
+            cr_assert_eq(json_integer_value(json_object_get(ax, "nonce")), 77);
+        cr_assert_eq(json_integer_value(json_object_get(r, "dummy_output")), 6);
+    }
+    dx_stop(&x);
     srv_stop(&s);
 }

@@ -1,10 +1,15 @@
 /* The dendrite actor: a probe actor's queries answered by message against
  * ganglion's own axon (on a loop thread, the built-in Dummy), results in
  * target order, partial results before the final reply, cancel, invalid
- * queries, shutdown with queries in flight, and the metrics collector. */
+ * queries, shutdown with queries in flight, and the metrics collector;
+ * streams (StreamingDummy, and a slow stream of the test's own) as chunk
+ * messages then the final synapse, cancelled mid-stream, and refused by a
+ * requester whose mailbox is full. */
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,7 @@ typedef gn_test_axon_t ax_t;
 
 static void ax_start(ax_t *f)
 {
+    signal(SIGPIPE, SIG_IGN); /* the axon may write to a client that left (a node ignores it) */
     gn_test_keypair("//Alice", &alice);
     gn_test_keypair("//Bob", &bob);
     gn_axon_opts_t o = {.hotkey = &bob};
@@ -43,6 +49,88 @@ static void ax_start(ax_t *f)
 }
 
 #define ax_stop gn_test_axon_stop
+
+/* SlowStream: the words of `text`, one every 20 ms, until the text ends or
+ * the client is gone; slow_ended is set once its timer is closed. */
+static const gn_syn_field_t SLOW_F[] = {{.name = "text", .type = GN_SYN_STR, .required = true}};
+static const gn_syn_class_t SLOW_STREAM = {"SlowStream", SLOW_F, 1};
+static const gn_syn_class_t STREAMING_DUMMY = {"StreamingDummy", SLOW_F, 1};
+
+static atomic_int slow_ended, slow_words;
+
+typedef struct {
+    uv_timer_t t;
+    gn_axon_call_t *call;
+    char *text, *at;
+} slow_t;
+
+static void slow_closed(uv_handle_t *h)
+{
+    slow_t *s = h->data;
+    free(s->text);
+    free(s);
+    atomic_store(&slow_ended, 1);
+}
+
+static void slow_tick(uv_timer_t *t)
+{
+    slow_t *s = t->data;
+    size_t n = strcspn(s->at, " ");
+    size_t k = n + (s->at[n] == ' ');
+    if (k && gn_axon_call_alive(s->call) && gn_axon_stream_write(s->call, s->at, k) == 0) {
+        atomic_fetch_add(&slow_words, 1);
+        s->at += k;
+        return;
+    }
+    gn_axon_stream_end(s->call);
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, slow_closed);
+}
+
+static void slow_stream(gn_axon_call_t *call, json_t *syn, void *arg)
+{
+    (void)arg;
+    slow_t *s = calloc(1, sizeof(*s));
+    cr_assert_not_null(s);
+    s->call = call;
+    s->text = strdup(json_string_value(json_object_get(syn, "text")));
+    s->at = s->text;
+    cr_assert_eq(gn_axon_stream_start(call, syn), 0);
+    json_decref(syn);
+    uv_timer_init(gn_axon_call_loop(call), &s->t);
+    s->t.data = s;
+    uv_timer_start(&s->t, slow_tick, 0, 20);
+}
+
+static void attach_slow(gn_axon_t *ax, void *arg)
+{
+    (void)arg;
+    cr_assert_eq(gn_axon_attach_builtins(ax), 0);
+    gn_axon_handler_t h = {.cls = &SLOW_STREAM, .fn = slow_stream, .streaming = true};
+    cr_assert_eq(gn_axon_attach(ax, &h), 0);
+}
+
+static void ax_start_slow(ax_t *f)
+{
+    /* the axon writes to a client that left: EPIPE, not a signal (a node
+     * ignores SIGPIPE as every network server does) */
+    signal(SIGPIPE, SIG_IGN);
+    gn_test_keypair("//Alice", &alice);
+    gn_test_keypair("//Bob", &bob);
+    atomic_store(&slow_ended, 0);
+    atomic_store(&slow_words, 0);
+    gn_axon_opts_t o = {.hotkey = &bob};
+    gn_test_axon_start(f, &o, attach_slow, NULL);
+}
+
+/* The slow handler's timer lives on the axon's loop: wait for it to end
+ * (the client gone, or the text done) before the axon stops. */
+static void wait_slow_ended(void)
+{
+    for (int i = 0; i < 500 && !atomic_load(&slow_ended); i++)
+        usleep(10000);
+    cr_assert(atomic_load(&slow_ended), "the slow stream's handler ended");
+}
 
 /* A listening socket nobody accepts on: connections complete in the
  * backlog, requests are never answered. */
@@ -74,7 +162,7 @@ static const gn_msg_type_t GO = {0x7d01, "test.go", NULL};
 static const gn_msg_type_t GIVE_UP = {0x7d02, "test.give_up", NULL};
 static const gn_msg_type_t STOP = {0x7d03, "test.stop", NULL};
 
-enum { P_PLAIN, P_CANCEL, P_METRICS, P_INVALID, P_SHUTDOWN };
+enum { P_PLAIN, P_CANCEL, P_METRICS, P_INVALID, P_SHUTDOWN, P_STREAM, P_STREAM_CANCEL };
 
 #define MAX_Q 4
 
@@ -100,8 +188,16 @@ typedef struct {
     bool partial_seen[8];
     json_t *partial[8];
     char *render[MAX_Q];
-    char order[64]; /* 'P' per partial, 'R' per reply, as they came */
+    char order[64]; /* 'P' per partial, 'C' per chunk, 'R' per reply, as they came */
     size_t n_order;
+    /* streams */
+    const gn_syn_class_t *stream_cls;
+    const char *stream_syn;
+    size_t mailbox_cap;  /* the probe's; 0: the default */
+    uint64_t request_ms; /* the request's timeout; 0: 60000 */
+    char stream[4096];
+    size_t stream_len;
+    int n_chunks, chunk_bad_seq, chunk_bad_corr, chunks_after_reply;
 } probe_t;
 
 static void target(probe_t *p, size_t i, int port)
@@ -118,6 +214,18 @@ static void send_query(gn_actor_t *a, probe_t *p, const gn_syn_class_t *cls, con
     gn_msg_t *m = gn_msg_new(&GN_MSG_DENDRITE_QUERY, q);
     cr_assert_not_null(m);
     cr_assert_eq(gn_request(a, p->den, m, 60000, &p->corr[p->sent]), 0);
+    p->sent++;
+}
+
+static void send_stream(gn_actor_t *a, probe_t *p)
+{
+    gn_dendrite_query_msg_t *q = gn_dendrite_stream_msg_new(
+        &p->t[0], p->stream_cls, json_loads(p->stream_syn, 0, NULL), p->timeout_s);
+    cr_assert_not_null(q);
+    gn_msg_t *m = gn_msg_new(&GN_MSG_DENDRITE_STREAM, q);
+    cr_assert_not_null(m);
+    cr_assert_eq(gn_request(a, p->den, m, p->request_ms ? p->request_ms : 60000, &p->corr[p->sent]),
+                 0);
     p->sent++;
 }
 
@@ -146,6 +254,18 @@ static int probe_handle(gn_actor_t *a, gn_msg_t *m)
             p->n = 0;
             send_query(a, p, &DUMMY, "{\"dummy_input\": 1}"); /* no targets: [] at once */
             p->n = n;
+            /* a stream goes to one target */
+            gn_dendrite_query_msg_t *q = gn_dendrite_query_msg_new(
+                p->t, 2, &DUMMY, json_pack("{s:i}", "dummy_input", 1), 5, false);
+            cr_assert_not_null(q);
+            cr_assert_eq(gn_request(a, p->den, gn_msg_new(&GN_MSG_DENDRITE_STREAM, q), 60000,
+                                    &p->corr[p->sent]),
+                         0);
+            p->sent++;
+            return 0;
+        }
+        if (p->mode == P_STREAM || p->mode == P_STREAM_CANCEL) {
+            send_stream(a, p);
             return 0;
         }
         send_query(a, p, &DUMMY, "{\"dummy_input\": 3}");
@@ -176,6 +296,27 @@ static int probe_handle(gn_actor_t *a, gn_msg_t *m)
             gn_msg_t *c = gn_dendrite_cancel_msg(a, p->corr[0]);
             cr_assert_not_null(c);
             cr_assert_eq(gn_post(p->den, c), 0);
+        }
+        return 0;
+    }
+    if (m->type == &GN_MSG_DENDRITE_CHUNK) {
+        gn_dendrite_chunk_t *c = m->payload;
+        note(p, 'C');
+        if (c->seq != (size_t)p->n_chunks)
+            p->chunk_bad_seq++;
+        if (c->corr != p->corr[0] || m->corr != c->corr)
+            p->chunk_bad_corr++;
+        if (p->replies)
+            p->chunks_after_reply++;
+        p->n_chunks++;
+        if (p->stream_len + c->len < sizeof(p->stream)) {
+            memcpy(p->stream + p->stream_len, c->data, c->len);
+            p->stream_len += c->len;
+        }
+        if (p->mode == P_STREAM_CANCEL && p->n_chunks == 1) {
+            gn_msg_t *cm = gn_dendrite_cancel_msg(a, p->corr[0]);
+            cr_assert_not_null(cm);
+            cr_assert_eq(gn_post(p->den, cm), 0);
         }
         return 0;
     }
@@ -223,7 +364,10 @@ static void run(probe_t *p, gn_dendrite_opts_t o)
     if (p->metrics)
         cr_assert_eq(gn_metrics_add_collector(p->metrics, gn_dendrite_metrics_collector, p->da), 0);
     gn_actor_t *probe;
-    gn_actor_spec_t spec = {.name = "probe", .handle = probe_handle, .start = probe_start};
+    gn_actor_spec_t spec = {.name = "probe",
+                            .handle = probe_handle,
+                            .start = probe_start,
+                            .mailbox_cap = p->mailbox_cap};
     cr_assert_eq(gn_actor_spawn(p->loop, &spec, p, &probe), 0);
     cr_assert_eq(gn_loop_run(p->loop), 0);
     gn_loop_free(p->loop);
@@ -452,11 +596,11 @@ Test(dendrite_actor, invalid_queries_are_answered_with_their_error, .timeout = 3
     p.mode = P_INVALID;
     p.n = 2;
     p.timeout_s = 5;
-    p.queries = 3;
+    p.queries = 4;
     target(&p, 0, 9); /* never contacted */
     target(&p, 1, 9);
     run(&p, (gn_dendrite_opts_t){0});
-    cr_assert_eq(p.replies, 3);
+    cr_assert_eq(p.replies, 4);
     cr_assert_eq(p.status[0], GN_EINVAL, "not a valid Dummy");
     cr_assert_null(p.results[0]);
     cr_assert_eq(p.qs[0].n, 2);
@@ -465,6 +609,9 @@ Test(dendrite_actor, invalid_queries_are_answered_with_their_error, .timeout = 3
     cr_assert_eq(p.status[2], 0, "no targets");
     cr_assert(json_is_array(p.results[2]));
     cr_assert_eq(json_array_size(p.results[2]), 0);
+    cr_assert_eq(p.status[3], GN_EINVAL, "a stream of two targets");
+    cr_assert_null(p.results[3]);
+    cr_assert_null(gn_dendrite_stream_msg_new(NULL, &DUMMY, json_object(), 5), "no target");
     gn_dendrite_stats_t st;
     gn_dendrite_actor_stats(p.da, &st);
     cr_assert_eq(st.requests, 0, "nothing was sent");
@@ -529,4 +676,138 @@ Test(dendrite_actor, payloads_are_freed_by_their_types, .timeout = 10)
     cr_assert_eq(gn_post(den, gn_msg_new(&GN_MSG_DENDRITE_QUERY, q)), 0);
     gn_loop_free(l);
     gn_dendrite_actor_free(da);
+}
+
+/* ---- streams ---- */
+
+static void stream_probe(probe_t *p, int mode, int port, const gn_syn_class_t *cls, const char *syn,
+                         double timeout_s)
+{
+    memset(p, 0, sizeof(*p));
+    p->mode = mode;
+    p->n = 1;
+    p->timeout_s = timeout_s;
+    p->queries = 1;
+    p->stream_cls = cls;
+    p->stream_syn = syn;
+    target(p, 0, port);
+}
+
+Test(dendrite_actor, a_stream_arrives_as_chunks_in_order_then_the_final_synapse, .timeout = 60)
+{
+    ax_t ax;
+    ax_start(&ax);
+    static probe_t p;
+    stream_probe(&p, P_STREAM, ax.port, &STREAMING_DUMMY,
+                 "{\"text\": \"the quick brown fox jumps over the lazy dog\"}", 10);
+    run(&p, (gn_dendrite_opts_t){0});
+    ax_stop(&ax);
+    cr_assert_eq(p.timeouts, 0);
+    cr_assert_eq(p.replies, 1);
+    cr_assert_eq(p.status[0], 0);
+    p.stream[p.stream_len] = 0;
+    cr_assert_str_eq(p.stream, "the quick brown fox jumps over the lazy dog",
+                     "the chunks in order");
+    cr_assert_geq(p.n_chunks, 1);
+    cr_assert_eq(p.chunk_bad_seq, 0, "seq 0, 1, 2...");
+    cr_assert_eq(p.chunk_bad_corr, 0, "chunks carry the stream's correlation id");
+    cr_assert_eq(p.chunks_after_reply, 0);
+    cr_assert_eq(p.order[p.n_order - 1], 'R', "the reply last: %s", p.order);
+    cr_assert_eq(p.n_order, (size_t)p.n_chunks + 1);
+    json_t *rs = p.results[0];
+    cr_assert_eq(json_array_size(rs), 1);
+    json_t *r = json_array_get(rs, 0);
+    cr_assert_eq(code_of(r), 200, "%s", msg_of(r));
+    cr_assert_str_eq(msg_of(r), "Success");
+    cr_assert_str_eq(axon_ip(r), p.ips[0]);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "text")),
+                     "the quick brown fox jumps over the lazy dog");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "axon"), "status_code")),
+                 200, "the axon's headers merged");
+    cr_assert_eq(p.qs[0].n, 1);
+    cr_assert_eq(p.qs[0].ok, 1);
+    cr_assert_eq(p.qs[0].chunks, (size_t)p.n_chunks);
+    cr_assert_eq(p.qs[0].chunks_dropped, 0);
+    done(&p);
+}
+
+Test(dendrite_actor, a_stream_refused_before_the_body_has_no_chunks_and_its_status, .timeout = 60)
+{
+    ax_t ax;
+    ax_start(&ax);
+    static probe_t p;
+    /* SlowStream is not attached to this axon: 404 */
+    stream_probe(&p, P_STREAM, ax.port, &SLOW_STREAM, "{\"text\": \"a b\"}", 10);
+    run(&p, (gn_dendrite_opts_t){0});
+    ax_stop(&ax);
+    cr_assert_eq(p.replies, 1);
+    cr_assert_eq(p.n_chunks, 0);
+    json_t *r = json_array_get(p.results[0], 0);
+    cr_assert_eq(code_of(r), 404, "%s", msg_of(r));
+    cr_assert_eq(p.qs[0].failed, 1);
+    cr_assert_eq(p.qs[0].chunks, 0);
+    done(&p);
+}
+
+Test(dendrite_actor, cancel_mid_stream_is_499_and_frees_everything, .timeout = 60)
+{
+    ax_t ax;
+    ax_start_slow(&ax);
+    static probe_t p;
+    char syn[1200] = "{\"text\": \"";
+    for (int i = 0; i < 100; i++) /* 100 words, 2 s at one per 20 ms */
+        strcat(syn, "word ");
+    strcat(syn, "end\"}");
+    stream_probe(&p, P_STREAM_CANCEL, ax.port, &SLOW_STREAM, syn, 30);
+    run(&p, (gn_dendrite_opts_t){0});
+    wait_slow_ended();
+    ax_stop(&ax);
+    cr_assert_eq(p.timeouts, 0);
+    cr_assert_eq(p.replies, 1);
+    cr_assert_geq(p.n_chunks, 1);
+    cr_assert_lt(atomic_load(&slow_words), 101, "the axon saw the client go before the end");
+    cr_assert_eq(p.chunk_bad_seq, 0);
+    cr_assert_eq(p.order[p.n_order - 1], 'R', "%s", p.order);
+    cr_assert(!strncmp(p.stream, "word ", 5), "the first chunk: %.*s", (int)p.stream_len, p.stream);
+    json_t *r = json_array_get(p.results[0], 0);
+    cr_assert_eq(code_of(r), 499, "%s", msg_of(r));
+    cr_assert_str_eq(msg_of(r), "Request cancelled");
+    cr_assert_eq(p.qs[0].cancelled, 1);
+    cr_assert_eq(p.qs[0].chunks, (size_t)p.n_chunks);
+    cr_assert_eq(p.qs[0].chunks_dropped, 0);
+    cr_assert_lt(p.qs[0].elapsed_s, 1.5, "long before the stream's end (2 s) or deadline (30 s)");
+    gn_dendrite_stats_t st;
+    gn_dendrite_actor_stats(p.da, &st);
+    cr_assert_eq(st.by_status[GN_DENDRITE_CANCELLED], 1);
+    cr_assert_eq(st.in_flight + st.idle_conns, 0, "the stream's connection closed, not pooled");
+    done(&p);
+}
+
+Test(dendrite_actor, a_requester_that_cannot_take_a_chunk_ends_the_stream, .timeout = 60)
+{
+    ax_t ax;
+    ax_start(&ax);
+    static probe_t p;
+    char syn[1200] = "{\"text\": \"";
+    for (int i = 0; i < 100; i++) /* StreamingDummy writes them all at once */
+        strcat(syn, "w ");
+    strcat(syn, "end\"}");
+    stream_probe(&p, P_STREAM, ax.port, &STREAMING_DUMMY, syn, 10);
+    p.mailbox_cap = 4;   /* more chunks arrive in one read than the probe can queue */
+    p.request_ms = 1500; /* the reply is refused too: the request times out */
+    run(&p, (gn_dendrite_opts_t){0});
+    ax_stop(&ax);
+    cr_assert_lt(p.n_chunks, 101, "not the whole stream (%d chunks)", p.n_chunks);
+    cr_assert_eq(p.chunk_bad_seq, 0, "no hole in what came");
+    gn_dendrite_stats_t st;
+    gn_dendrite_actor_stats(p.da, &st);
+    cr_assert_eq(st.requests, 1);
+    cr_assert_eq(st.by_status[GN_DENDRITE_CANCELLED], 1, "the stream was cancelled");
+    cr_assert_eq(st.by_status[200], 0);
+    cr_assert(p.timeouts == 1 || p.replies == 1);
+    if (p.replies) {
+        cr_assert_eq(p.qs[0].chunks_dropped, 1);
+        cr_assert_eq(code_of(json_array_get(p.results[0], 0)), 499);
+    }
+    done(&p);
 }
