@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ganglion/ss58.h"
 #include "support/axon_fixture.h"
@@ -247,4 +249,135 @@ Test(validator, bad_config_names_the_key)
     gn_test_run(&r, "", "validator --validator.alpha 2");
     cr_assert_eq(r.status, 2, "%s", r.err);
     cr_assert(strstr(r.err, "validator.alpha"), "%s", r.err);
+}
+
+/* A Dummy answered 1.5 s late, so a step is in flight when the signal
+ * comes. */
+typedef struct {
+    uv_timer_t t;
+    gn_axon_call_t *call;
+    json_t *syn;
+} late_t;
+
+static void late_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void late_tick(uv_timer_t *tm)
+{
+    late_t *l = tm->data;
+    json_int_t in = json_integer_value(json_object_get(l->syn, "dummy_input"));
+    json_object_set_new(l->syn, "dummy_output", json_integer(2 * in));
+    gn_axon_reply(l->call, l->syn);
+    uv_close((uv_handle_t *)tm, late_closed);
+}
+
+static void late_dummy(gn_axon_call_t *call, json_t *syn, void *arg)
+{
+    (void)arg;
+    late_t *l = calloc(1, sizeof(*l));
+    cr_assert_not_null(l);
+    l->call = call;
+    l->syn = syn;
+    uv_timer_init(gn_axon_call_loop(call), &l->t);
+    l->t.data = l;
+    uv_timer_start(&l->t, late_tick, 1500, 0);
+}
+
+static void attach_late(gn_axon_t *ax, void *arg)
+{
+    (void)arg;
+    gn_axon_handler_t h = {.cls = gn_axon_dummy_class(), .fn = late_dummy};
+    cr_assert_eq(gn_axon_attach(ax, &h), 0);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool file_has(const char *path, const char *what)
+{
+    char buf[65536];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, what) != NULL;
+}
+
+/* SIGTERM while a step waits on a slow miner: the step finishes (the
+ * miner's 200 is recorded, not a cancel), the state is written, exit 0
+ * well within the grace period. */
+Test(validator, sigterm_finishes_the_step_in_flight, .timeout = 600)
+{
+    setup_t t;
+    setup(&t, false);
+    char uri[] = "//Alice//hk2";
+    gn_sr25519_keypair_t kp;
+    gn_test_keypair(uri, &kp);
+    gn_axon_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.ip = "127.0.0.3";
+    o.hotkey = &kp;
+    gn_test_axon_t m2;
+    gn_test_axon_start(&m2, &o, attach_late, NULL);
+    gn_sr25519_wipe(&kp);
+    gn_test_run(&r, "",
+                "serve --netuid 2 --ip 127.0.0.3 --port %d --suri %s --subtensor.chain_endpoint %s",
+                m2.port, uri, t.url);
+    cr_assert_eq(r.status, 0, "serve: %s %s", r.out, r.err);
+
+    char log[64], rc[64], pid[64], cmd[2048];
+    snprintf(log, sizeof(log), "%s/log", t.sd);
+    snprintf(rc, sizeof(rc), "%s/rc", t.sd);
+    snprintf(pid, sizeof(pid), "%s/pid", t.sd);
+    snprintf(cmd, sizeof(cmd),
+             "sh -c '%s/ganglion validator --netuid 2 --wallet.path %s --wallet.name v "
+             "--wallet.hotkey h --subtensor.chain_endpoint %s --state_dir %s "
+             "--validator.step_interval 0.2 --validator.timeout 5 --validator.disable_set_weights "
+             "--logging.format human 2>%s </dev/null & echo $! > %s; wait $!; echo $? > %s' "
+             ">/dev/null 2>&1 &",
+             GN_BUILD_DIR, t.wp, t.url, t.sd, log, pid, rc);
+    cr_assert_eq(system(cmd), 0);
+    double t0 = mono_s();
+    while (!file_has(log, "step 1 at block") && mono_s() - t0 < 120)
+        usleep(100 * 1000);
+    cr_assert(file_has(log, "step 1 at block"), "no step in 120 s");
+    usleep(600 * 1000); /* step 2 is waiting on the miner now */
+    FILE *f = fopen(pid, "r");
+    cr_assert_not_null(f);
+    long p = 0;
+    cr_assert_eq(fscanf(f, "%ld", &p), 1);
+    fclose(f);
+    double sent = mono_s();
+    cr_assert_eq(kill((pid_t)p, SIGTERM), 0);
+    while (access(rc, F_OK) != 0 && mono_s() - sent < 30)
+        usleep(50 * 1000);
+    double took = mono_s() - sent;
+    f = fopen(rc, "r");
+    cr_assert_not_null(f, "the validator did not exit within 30 s of SIGTERM");
+    int code = -1;
+    cr_assert_eq(fscanf(f, "%d", &code), 1);
+    fclose(f);
+    cr_assert_eq(code, 0, "exit %d", code);
+    cr_assert_lt(took, 20.0, "took %.1f s (grace period 20 s)", took);
+    cr_assert(file_has(log, "stopping"), "no shutdown line");
+    json_t *st = state(t.sd);
+    cr_assert_geq(json_integer_value(json_object_get(st, "step")), 2);
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get(json_object_get(st, "last_step"), "queried"), i, e)
+        if (json_integer_value(json_object_get(e, "uid")) == 2)
+            cr_assert_eq(json_integer_value(json_object_get(e, "status")), 200,
+                         "the step in flight was not finished: %s",
+                         json_string_value(json_object_get(e, "message")));
+    json_decref(st);
+    gn_test_axon_stop(&m2);
+    teardown_setup(&t);
 }
