@@ -4,7 +4,9 @@
  *
  * The message is a Bittensor request's signed text (wire spec §3.2), 177
  * bytes. With --inputs it writes the seed, message and one signature, so the
- * peer (bench/peer/sr25519.mjs) signs and verifies the same bytes. */
+ * peer (bench/peer/sr25519.mjs) signs and verifies the same bytes. It also
+ * prints the rate of the Keccak-f[1600] permutation under them (no peer): a
+ * signature runs several through its Merlin transcript. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "bench.h"
 #include "ganglion/hex.h"
+#include "ganglion/keccak.h"
 #include "ganglion/sr25519.h"
 
 int main(int argc, char **argv)
@@ -51,7 +54,17 @@ int main(int argc, char **argv)
     });
     double verify =
         GN_MEASURE(1.0, 1, { sink += gn_sr25519_verify(kp.pub, (const uint8_t *)msg, mlen, sig); });
+    uint8_t state[200];
+    memcpy(state, mini, sizeof(mini));
+    memset(state + sizeof(mini), 0x5a, sizeof(state) - sizeof(mini));
+    double keccak = GN_MEASURE(1.0, 100, {
+        for (int i = 0; i < 100; i++)
+            gn_keccak_f1600(state);
+        sink += state[0];
+    });
     printf("sr25519_sign %.0f\n", sign);
     printf("sr25519_verify %.0f\n", verify);
+    printf("keccak_f1600 %.0f\n", keccak);
+    fprintf(stderr, "keccak_f1600: %.1f ns a permutation\n", 1e9 / keccak);
     return sink == 12345;
 }

@@ -970,7 +970,7 @@ Test(deploy, runtime_rootfs, .timeout = 900, .fini = rt_fini)
     char log[256];
     snprintf(log, sizeof(log), "%s/node.log", rt.dir);
     if (miner) {
-        gn_test_chain_seed(url, 1, false); /* subnet 2, hk1 registered */
+        gn_test_chain_subnet(url, 1, false, ""); /* subnet 2, hk1 registered */
         snprintf(cmd, sizeof(cmd),
                  "exec %s /usr/local/bin/ganglion miner --netuid 2 %s "
                  "--subtensor.chain_endpoint %s --axon.port %d --axon.external_ip 127.0.0.2 "
