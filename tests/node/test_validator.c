@@ -85,7 +85,7 @@ typedef struct {
     char cache[32], env[96], wp[32], sd[32];
 } setup_t;
 
-static void setup(setup_t *t, bool commit_reveal)
+static void setup(setup_t *t, bool permit)
 {
     snprintf(t->cache, sizeof(t->cache), "/tmp/gn-vca-XXXXXX");
     snprintf(t->wp, sizeof(t->wp), "/tmp/gn-val-XXXXXX");
@@ -93,13 +93,8 @@ static void setup(setup_t *t, bool commit_reveal)
     cr_assert(mkdtemp(t->cache) && mkdtemp(t->wp) && mkdtemp(t->sd));
     gn_test_chain_start(t->url, sizeof(t->url), &t->port);
     snprintf(t->env, sizeof(t->env), "GANGLION_CHAIN_CACHE_DIR=%s", t->cache);
-    gn_test_chain_subnet(t->url, 3, true, t->env); /* hk1: staked, permitted; limits lifted */
-    gn_test_run(&r, t->env,
-                "chain submit Sudo sudo '{\"call\":{\"AdminUtils\":"
-                "{\"sudo_set_commit_reveal_weights_enabled\":{\"netuid\":2,\"enabled\":%s}}}}' "
-                "--suri //Alice --subtensor.chain_endpoint %s",
-                commit_reveal ? "true" : "false", t->url);
-    cr_assert(r.status == 0 && strstr(r.out, "\"Ok\""), "commit-reveal: %s %s", r.out, r.err);
+    /* hk1 registered; with permit staked and permitted; limits lifted */
+    gn_test_chain_subnet(t->url, 3, permit, t->env);
     gn_test_run(&r, "",
                 "wallet regen-coldkey --uri //Alice --no-password --wallet.path %s --wallet.name v",
                 t->wp);
@@ -155,10 +150,49 @@ static void weights_match(const char *url, const json_t *st)
     json_decref(onchain);
 }
 
-Test(validator, scores_weights_restart_and_decay, .timeout = 600)
+/* Commit-reveal on: the first weights are committed (pending in the
+ * state), and revealed by a later run once the reveal epoch has come; then
+ * they are on chain. */
+static void commit_then_reveal(setup_t *tp)
+{
+    setup_t t = *tp;
+    gn_test_run(&r, t.env,
+                "chain submit Sudo sudo '{\"call\":{\"AdminUtils\":"
+                "{\"sudo_set_commit_reveal_weights_enabled\":{\"netuid\":2,\"enabled\":true}}}}' "
+                "--suri //Alice --subtensor.chain_endpoint %s",
+                t.url);
+    cr_assert(r.status == 0 && strstr(r.out, "\"Ok\""), "commit-reveal: %s %s", r.out, r.err);
+    gn_test_chain_new_blocks(t.url, 12); /* an epoch since the last weights */
+    run_validator(t.url, t.wp, t.sd, 1);
+    json_t *st = state(t.sd);
+    cr_assert(json_is_true(json_object_get(st, "commit_pending")), "no commit pending");
+    json_int_t before =
+        json_integer_value(json_object_get(json_object_get(st, "weights"), "block"));
+    /* to the first block of the reveal epoch */
+    json_int_t from = json_integer_value(json_object_get(st, "reveal_from_block"));
+    gn_test_run(&r, t.env, "chain head --subtensor.chain_endpoint %s", t.url);
+    json_t *head = json_loads(r.out, 0, NULL);
+    json_int_t now = json_integer_value(json_object_get(head, "number"));
+    json_decref(head);
+    cr_assert(from > now && from < now + 30, "reveal from %lld at block %lld", (long long)from,
+              (long long)now);
+    gn_test_chain_new_blocks(t.url, from - now);
+    json_decref(st);
+    run_validator(t.url, t.wp, t.sd, 1);
+    static char vlog[sizeof(r.err)];
+    snprintf(vlog, sizeof(vlog), "%s", r.err);
+    st = state(t.sd);
+    cr_assert(json_is_false(json_object_get(st, "commit_pending")), "still pending:\n%s", vlog);
+    cr_assert_gt(json_integer_value(json_object_get(json_object_get(st, "weights"), "block")),
+                 before, "the reveal did not set weights");
+    weights_match(t.url, st);
+    json_decref(st);
+}
+
+Test(validator, scores_weights_restart_decay_commit_reveal, .timeout = 600)
 {
     setup_t t;
-    setup(&t, false);
+    setup(&t, true);
     const char *url = t.url, *wp = t.wp, *sd = t.sd;
     gn_test_axon_t m2, m3;
     miner_start(&m2, 2, url);
@@ -204,42 +238,11 @@ Test(validator, scores_weights_restart_and_decay, .timeout = 600)
             cr_assert_neq(json_integer_value(json_object_get(e, "status")), 200);
     json_decref(st);
 
-    gn_test_axon_stop(&m2);
-    teardown_setup(&t);
-}
+    /* then commit-reveal is switched on: the next weights are committed
+     * (pending in the state), and revealed by a later run once the reveal
+     * epoch has come; then they are on chain */
+    commit_then_reveal(&t);
 
-/* Commit-reveal on: the first weights are committed (pending in the
- * state), and revealed by a later run once the reveal epoch has come; then
- * they are on chain. */
-Test(validator, commit_then_reveal, .timeout = 600)
-{
-    setup_t t;
-    setup(&t, true);
-    gn_test_axon_t m2;
-    miner_start(&m2, 2, t.url);
-    run_validator(t.url, t.wp, t.sd, 1);
-    json_t *st = state(t.sd);
-    cr_assert(json_is_true(json_object_get(st, "commit_pending")), "no commit pending");
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(st, "weights"), "block")), 0,
-                 "weights set before the reveal");
-    /* to the first block of the reveal epoch */
-    json_int_t from = json_integer_value(json_object_get(st, "reveal_from_block"));
-    gn_test_run(&r, t.env, "chain head --subtensor.chain_endpoint %s", t.url);
-    json_t *head = json_loads(r.out, 0, NULL);
-    json_int_t now = json_integer_value(json_object_get(head, "number"));
-    json_decref(head);
-    cr_assert(from > now && from < now + 30, "reveal from %lld at block %lld", (long long)from,
-              (long long)now);
-    gn_test_chain_new_blocks(t.url, from - now);
-    json_decref(st);
-    run_validator(t.url, t.wp, t.sd, 1);
-    static char vlog[sizeof(r.err)];
-    snprintf(vlog, sizeof(vlog), "%s", r.err);
-    st = state(t.sd);
-    cr_assert(json_is_false(json_object_get(st, "commit_pending")), "still pending:\n%s", vlog);
-    cr_assert_gt(json_integer_value(json_object_get(json_object_get(st, "weights"), "block")), 0);
-    weights_match(t.url, st);
-    json_decref(st);
     gn_test_axon_stop(&m2);
     teardown_setup(&t);
 }
