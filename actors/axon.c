@@ -165,6 +165,12 @@ struct gn_axon {
     bool stopping, http_closed;
     void (*done)(void *);
     void *done_arg;
+    /* gn_axon_drain: the server drains; the stop follows once it is empty
+     * and no call is left, or at the deadline */
+    bool draining, http_drained, drain_timer_live;
+    uv_timer_t drain_timer;
+    void (*drain_done)(void *);
+    void *drain_arg;
     gn_metrics_t *metrics;
     bool own_metrics;
     gn_histogram_t *latency, *verify_time;
@@ -726,13 +732,23 @@ static void free_axon(gn_axon_t *ax);
  * handler still working on one answers it into the void first). */
 static void maybe_free(gn_axon_t *ax)
 {
-    if (!ax->stopping || !ax->http_closed || ax->inflight)
+    if (!ax->stopping || !ax->http_closed || ax->inflight || ax->drain_timer_live)
         return;
-    void (*done)(void *) = ax->done;
-    void *arg = ax->done_arg;
+    void (*done)(void *) = ax->done, (*drain_done)(void *) = ax->drain_done;
+    void *arg = ax->done_arg, *drain_arg = ax->drain_arg;
     free_axon(ax);
+    if (drain_done)
+        drain_done(drain_arg);
     if (done)
         done(arg);
+}
+
+/* Draining: every connection is closed (all answers written) and no call
+ * is left: the rest is a stop with nothing to abandon. */
+static void drain_maybe_finish(gn_axon_t *ax)
+{
+    if (ax->draining && !ax->stopping && ax->http_drained && !ax->inflight)
+        gn_axon_stop(ax, NULL, NULL);
 }
 
 static void call_free(gn_axon_call_t *c)
@@ -745,7 +761,10 @@ static void call_free(gn_axon_call_t *c)
     json_decref(c->hdr);
     free(c);
     ax->inflight--;
-    maybe_free(ax);
+    if (ax->stopping)
+        maybe_free(ax); /* may free ax */
+    else
+        drain_maybe_finish(ax);
 }
 
 static const handler_t *find_handler(const gn_axon_t *ax, const char *name, size_t len)
@@ -765,15 +784,17 @@ static void serve_health(gn_axon_t *ax, gn_http_req_t *req)
     json_t *names = json_array();
     for (size_t i = 0; i < ax->n_handlers; i++)
         json_array_append_new(names, json_string(ax->handlers[i].h.cls->name));
-    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:f,s:I,s:I,s:I,s:I}", "status", "ok", "hotkey",
-                          ax->hotkey, "uuid", ax->uuid, "synapses", names, "uptime_s",
-                          (double)(wall_ns() - ax->start_ns) / 1e9, "open_connections",
-                          (json_int_t)st.open_connections, "running", (json_int_t)ax->running,
-                          "queued", (json_int_t)ax->n_heap, "requests", (json_int_t)st.requests);
+    /* draining: not ready for more work (503), still alive and answering */
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:f,s:I,s:I,s:I,s:I}", "status",
+                          ax->draining ? "draining" : "ok", "hotkey", ax->hotkey, "uuid", ax->uuid,
+                          "synapses", names, "uptime_s", (double)(wall_ns() - ax->start_ns) / 1e9,
+                          "open_connections", (json_int_t)st.open_connections, "running",
+                          (json_int_t)ax->running, "queued", (json_int_t)ax->n_heap, "requests",
+                          (json_int_t)st.requests);
     char *b = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     gn_header_t ct = {"Content-Type", 12, "application/json", 16};
-    gn_http_respond(req, 200, &ct, 1, b ? b : "{}", b ? strlen(b) : 2);
+    gn_http_respond(req, ax->draining ? 503 : 200, &ct, 1, b ? b : "{}", b ? strlen(b) : 2);
     free(b);
 }
 
@@ -816,6 +837,15 @@ static void on_request(gn_http_req_t *req, void *arg)
     const char *p = req->path[0] == '/' ? req->path + 1 : req->path;
     size_t len = strcspn(p, "/?");
     c->h = find_handler(ax, p, len);
+    if (ax->draining && req->draining) {
+        /* new work on a kept-alive connection while draining: the SDK's
+         * 503, with the synapse's headers when they parse; the server
+         * closes the connection after it */
+        if (c->h && gn_synapse_from_headers(c->h->h.cls, req->headers, req->n_headers, &c->hdr) < 0)
+            c->h = NULL;
+        refuse(c, 503, "draining", "Service unavailable: the axon is stopping");
+        return;
+    }
     if (!c->h) {
         char name[256], msg[1024];
         snprintf(name, sizeof(name), "%.*s", (int)(len < 200 ? len : 200), p);
@@ -1165,13 +1195,58 @@ static void sweep_closed(uv_handle_t *h)
     gn_http_server_stop(ax->http, http_stopped, ax);
 }
 
+static void drain_timer_closed(uv_handle_t *h)
+{
+    gn_axon_t *ax = h->data;
+    ax->drain_timer_live = false;
+    maybe_free(ax);
+}
+
 void gn_axon_stop(gn_axon_t *ax, void (*done)(void *), void *arg)
 {
+    if (!ax || ax->stopping)
+        return;
     ax->stopping = true;
     ax->done = done;
     ax->done_arg = arg;
+    if (ax->drain_timer_live) {
+        uv_timer_stop(&ax->drain_timer);
+        uv_close((uv_handle_t *)&ax->drain_timer, drain_timer_closed);
+    }
     uv_timer_stop(&ax->sweep);
     uv_close((uv_handle_t *)&ax->sweep, sweep_closed);
+}
+
+static void http_drained(void *arg)
+{
+    gn_axon_t *ax = arg;
+    ax->http_drained = true;
+    drain_maybe_finish(ax);
+}
+
+static void drain_deadline(uv_timer_t *t)
+{
+    gn_axon_t *ax = t->data;
+    gn_axon_stop(ax, NULL, NULL); /* what is left is abandoned */
+}
+
+void gn_axon_drain(gn_axon_t *ax, double deadline_s, void (*done)(void *arg), void *arg)
+{
+    if (!ax || ax->stopping || ax->draining)
+        return;
+    ax->draining = true;
+    ax->drain_done = done;
+    ax->drain_arg = arg;
+    if (!(deadline_s > 0))
+        deadline_s = 0;
+    if (deadline_s > 86400)
+        deadline_s = 86400;
+    if (uv_timer_init(ax->loop, &ax->drain_timer) == 0) {
+        ax->drain_timer.data = ax;
+        ax->drain_timer_live = true;
+        uv_timer_start(&ax->drain_timer, drain_deadline, (uint64_t)(deadline_s * 1000.0), 0);
+    }
+    gn_http_server_drain(ax->http, http_drained, ax);
 }
 
 /* ---- the axon as an actor: served on its loop, fed by the metagraph ---- */

@@ -29,6 +29,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <llhttp.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -39,9 +40,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_BUF_SIZE (64 * 1024)
-#define LINGER_MS     2000 /* after a closing answer: read and drop until EOF, this long at most */
-#define BACKLOG       4096
+#define READ_BUF_SIZE  (64 * 1024)
+#define LINGER_MS      2000 /* after a closing answer: read and drop until EOF, this long at most */
+#define BACKLOG        4096
+#define DRAIN_FRESH_MS 2000 /* draining: a connection with no request yet may start one */
 
 typedef struct conn conn_t;
 typedef struct http_req http_req_t;
@@ -82,6 +84,7 @@ struct http_req {
     int held_status;
     unsigned held_own;
     bool queued, counted, keep_alive, http10, is_head, close_after;
+    bool first;     /* the connection's first request */
     bool app_owned; /* given to the application, not yet answered */
     bool streaming, no_body, chunked, gather, gather_failed;
     bool done;     /* the answer is complete (maybe not written) */
@@ -108,6 +111,7 @@ struct conn {
     http_req_t *cur; /* being parsed */
     http_req_t *q_head, *q_tail;
     unsigned n_waiting; /* complete requests in the queue */
+    unsigned long nreq; /* requests begun on it */
     uint64_t head_start, body_start, idle_since, linger_until, armed;
     uint64_t arrival_ns, data_ns, in_ns; /* first byte of the request; of these bytes; of c->in */
     size_t head_bytes;
@@ -135,6 +139,10 @@ struct gn_http_server {
     uv_loop_t *loop; /* NULL: socketless */
     uv_tcp_t listener;
     bool listening, stopping, done_called;
+    bool draining, drain_done_called;
+    uint64_t drain_ms; /* when the drain began */
+    void (*drain_done)(void *arg);
+    void *drain_arg;
     gn_http_request_cb on_request;
     gn_http_abort_cb on_abort;
     void *arg;
@@ -160,6 +168,8 @@ static void resume(conn_t *c);
 static void conn_close(conn_t *c);
 static void arm(conn_t *c);
 static void flush(conn_t *c);
+static void drain_check(conn_t *c);
+static void drain_maybe_done(gn_http_server_t *s);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -607,7 +617,10 @@ static void conn_finalize(conn_t *c)
     } else {
         free(c);
     }
-    server_maybe_done(s);
+    if (s->stopping)
+        server_maybe_done(s);
+    else
+        drain_maybe_done(s);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -930,6 +943,7 @@ static int cb_message_begin(llhttp_t *p)
         return -1;
     }
     r->c = c;
+    r->first = c->nreq++ == 0;
     r->pub.arrival_ns = c->arrival_ns;
     memcpy(r->pub.peer_ip, c->peer_ip, sizeof(r->pub.peer_ip));
     r->pub.peer_port = c->peer_port;
@@ -1137,6 +1151,12 @@ static void on_head_done(conn_t *c)
     c->body_start = now_ms(s);
     r->keep_alive = llhttp_should_keep_alive(&c->p) && !llhttp_get_upgrade(&c->p);
     r->close_after = !r->keep_alive;
+    if (s->draining) {
+        /* the connection ends with this answer; a request on a connection
+         * that was served before is new work the application refuses */
+        r->close_after = true;
+        r->pub.draining = !r->first;
+    }
     r->http10 = llhttp_get_http_major(&c->p) == 1 && llhttp_get_http_minor(&c->p) == 0;
     r->is_head = llhttp_get_method(&c->p) == HTTP_HEAD;
     queue_push(c, r);
@@ -1356,6 +1376,7 @@ static void resume(conn_t *c)
         return;
     set_reading(c);
     arm(c);
+    drain_check(c);
 }
 
 static void on_eof(conn_t *c)
@@ -1392,10 +1413,18 @@ static uint64_t deadline(const conn_t *c)
     case PH_LINGER: return c->linger_until;
     case PH_HEAD: return c->head_start + l->header_timeout_ms;
     case PH_BODY: return c->body_start + l->body_timeout_ms;
-    default:
+    default: {
         if (c->q_head || c->in_len || c->read_eof || c->no_more)
             return 0;
-        return c->idle_since + l->idle_timeout_ms;
+        uint64_t d = c->idle_since + l->idle_timeout_ms;
+        if (c->s->draining && !c->nreq) { /* a fresh connection's last chance to start */
+            uint64_t w =
+                l->header_timeout_ms < DRAIN_FRESH_MS ? l->header_timeout_ms : DRAIN_FRESH_MS;
+            if (c->s->drain_ms + w < d)
+                d = c->s->drain_ms + w;
+        }
+        return d;
+    }
     }
 }
 
@@ -1516,10 +1545,25 @@ static void on_unaccepted_closed(uv_handle_t *h)
     free(h->data); /* the conn_t around it */
 }
 
+/* A connection accepted on c->tcp: read it. */
+static void conn_adopt(gn_http_server_t *s, conn_t *c)
+{
+    uv_timer_init(s->loop, &c->timer);
+    c->timer.data = c;
+    c->handles = 2;
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0)
+        set_peer(c, (struct sockaddr *)&ss);
+    uv_tcp_nodelay(&c->tcp, 1);
+    conn_link(s, c);
+    conn_start(c);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     gn_http_server_t *s = server->data;
-    if (status < 0 || s->stopping)
+    if (status < 0 || s->stopping || s->draining)
         return;
     /* far past the limit: no answer, no memory */
     if (s->n_conns >= 2ull * s->lim.max_connections + 16) {
@@ -1541,16 +1585,36 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&c->tcp, on_unaccepted_closed);
         return;
     }
-    uv_timer_init(s->loop, &c->timer);
-    c->timer.data = c;
-    c->handles = 2;
-    struct sockaddr_storage ss;
-    int sl = sizeof(ss);
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0)
-        set_peer(c, (struct sockaddr *)&ss);
-    uv_tcp_nodelay(&c->tcp, 1);
-    conn_link(s, c);
-    conn_start(c);
+    conn_adopt(s, c);
+}
+
+/* Draining: the connections the kernel completed but we have not accepted
+ * yet are taken too (closing the listener would reset them, and their
+ * clients connected before the drain). */
+static void accept_backlog(gn_http_server_t *s)
+{
+    uv_os_fd_t lfd;
+    if (uv_fileno((uv_handle_t *)&s->listener, &lfd) != 0)
+        return;
+    for (unsigned i = 0; i < BACKLOG; i++) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            return; /* EAGAIN: none left */
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        conn_t *c = conn_alloc(s);
+        if (!c) {
+            close(fd);
+            return;
+        }
+        uv_tcp_init(s->loop, &c->tcp);
+        c->tcp.data = c;
+        if (uv_tcp_open(&c->tcp, fd) < 0) { /* it sets O_NONBLOCK */
+            close(fd);
+            uv_close((uv_handle_t *)&c->tcp, on_unaccepted_closed);
+            continue;
+        }
+        conn_adopt(s, c);
+    }
 }
 
 /* ---- the server ------------------------------------------------------- */
@@ -1623,6 +1687,8 @@ static void on_listener_closed(uv_handle_t *h)
     s->listening = false;
     if (s->stopping)
         server_maybe_done(s);
+    else if (s->draining)
+        drain_maybe_done(s);
     else
         server_free_mem(s); /* a failed start */
 }
@@ -1712,9 +1778,67 @@ void gn_http_server_stop(gn_http_server_t *s, void (*done)(void *arg), void *arg
     s->stopping = true;
     s->done = done;
     s->done_arg = arg;
-    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    if (s->listening && !uv_is_closing((uv_handle_t *)&s->listener))
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     for (conn_t *c = s->conns; c; c = c->next)
         conn_close(c);
+    if (!s->listening)
+        server_maybe_done(s); /* drained already: nothing left to close */
+}
+
+/* Draining: a connection with nothing left to answer and nothing coming
+ * closes (a fresh one may still start its first request, see deadline). */
+static void drain_check(conn_t *c)
+{
+    gn_http_server_t *s = c->s;
+    if (!s->draining || c->closing || c->finished || c->q_head || c->phase != PH_IDLE ||
+        c->in_len || c->read_eof)
+        return;
+    if (!c->nreq && now_ms(s) < deadline(c)) {
+        arm(c);
+        return;
+    }
+    conn_finish(c);
+}
+
+static void drain_maybe_done(gn_http_server_t *s)
+{
+    if (!s->draining || s->stopping || s->drain_done_called || s->listening || s->n_conns)
+        return;
+    s->drain_done_called = true;
+    if (s->drain_done)
+        s->drain_done(s->drain_arg);
+}
+
+void gn_http_server_drain(gn_http_server_t *s, void (*done)(void *arg), void *arg)
+{
+    if (!s || s->stopping || s->draining)
+        return;
+    s->draining = true;
+    s->drain_ms = now_ms(s);
+    s->drain_done = done;
+    s->drain_arg = arg;
+    if (s->loop) {
+        accept_backlog(s);
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    }
+    for (conn_t *c = s->conns; c; c = c->next)
+        drain_check(c);
+    if (!s->loop) {
+        gn_http__pump(s);
+        drain_maybe_done(s);
+    }
+}
+
+/* Draining: the last answer a connection owes says Connection: close and
+ * ends it, unless another request is on its way in behind it. */
+static void drain_mark(http_req_t *r)
+{
+    conn_t *c = r->c;
+    if (!c->s->draining || r->close_after || r != c->q_tail || c->phase != PH_IDLE || c->in_len)
+        return;
+    r->close_after = true;
+    c->no_more = true;
 }
 
 /* ---- answers ---------------------------------------------------------- */
@@ -1758,6 +1882,7 @@ int gn_http_respond(gn_http_req_t *req, int status, const gn_header_t *headers, 
     if (rc < 0)
         return rc;
     conn_t *c = r->c;
+    drain_mark(r);
     bool bodiless = status == 204 || status == 304;
     bool no_body = r->is_head || bodiless;
     outbuf_t *b = ob_new(512 + (no_body ? 0 : len));
@@ -1787,6 +1912,7 @@ int gn_http_stream_start(gn_http_req_t *req, int status, const gn_header_t *head
     if (rc < 0)
         return rc;
     conn_t *c = r->c;
+    drain_mark(r);
     bool bodiless = status == 204 || status == 304;
     r->no_body = r->is_head || bodiless;
     /* HTTP/1.0 has no chunks: its body ends with the connection when that

@@ -3,6 +3,8 @@
 #include "ganglion/error.h"
 #include "ganglion/hex.h"
 
+#include "../protocol/msgpack_check.h"
+
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,13 +189,21 @@ static json_t *to_json(const msgpack_object *o, int depth, int *err)
 
 int gn_wire_to_json(const uint8_t *p, size_t n, json_t **out)
 {
+    if (!out || (!p && n))
+        return GN_EINVAL;
+    *out = NULL;
+    /* the bytes come from other processes: walked first, so msgpack-c's
+     * allocations stay within a small multiple of n (it sizes a container
+     * from its header) and nesting within GN_WIRE_MAX_DEPTH */
+    int rc = gn_msgpack_check(p, n, GN_WIRE_MAX_DEPTH);
+    if (rc < 0)
+        return rc;
     msgpack_zone zone;
     msgpack_object obj;
     size_t off = 0;
     if (!msgpack_zone_init(&zone, 2048))
         return GN_ENOMEM;
     msgpack_unpack_return r = msgpack_unpack((const char *)p, n, &off, &zone, &obj);
-    int rc = 0;
     if (r == MSGPACK_UNPACK_CONTINUE)
         rc = GN_ETRUNC;
     else if (r == MSGPACK_UNPACK_NOMEM_ERROR)

@@ -1,12 +1,19 @@
 /* WebSocket client on libuv via libwebsockets (include/ganglion/ws.h). */
 #include "ganglion/ws.h"
 #include "ganglion/error.h"
+#include "ganglion/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* libwebsockets (4.1) opens this at context creation (lws_plat_init). */
+#define RANDOM_DEVICE "/dev/urandom"
 
 typedef struct out_msg {
     struct out_msg *next;
@@ -160,6 +167,24 @@ int gn_ws_connect(uv_loop_t *loop, const char *url, const gn_ws_callbacks_t *cb,
         return GN_EINVAL;
     }
     ws->tls = strcmp(proto, "wss") == 0;
+    /* When lws_plat_init fails (it cannot open the random device: a bare
+     * chroot without /dev), lws 4.1 tears the half-made context down
+     * inside lws_create_context. On a foreign loop that teardown runs
+     * before the loop was attached, so the libuv event lib takes the pt
+     * for an internal loop and calls uv_run(NULL): a segfault we cannot
+     * catch afterwards. So what makes it fail in practice is checked
+     * first, and refused cleanly (an out-of-memory there would still
+     * crash inside lws). */
+    int fd = open(RANDOM_DEVICE, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        GN_ERROR("ws",
+                 "cannot open %s (%s): libwebsockets needs it (in a chroot or container, "
+                 "provide /dev/urandom)",
+                 RANDOM_DEVICE, strerror(errno));
+        free(ws);
+        return GN_EIO;
+    }
+    close(fd);
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -170,9 +195,11 @@ int gn_ws_connect(uv_loop_t *loop, const char *url, const gn_ws_callbacks_t *cb,
     info.foreign_loops = loops;
     info.pcontext = &ws->alive;
     ws->ctx = ws->alive = lws_create_context(&info);
-    if (!ws->ctx) {
+    if (!ws->ctx) { /* failed before touching the loop (e.g. no libuv event lib plug-in) */
+        GN_ERROR("ws", "libwebsockets could not make a context for %s (its log says why)",
+                 ws->address);
         free(ws);
-        return GN_EUNSUPPORTED;
+        return GN_EIO;
     }
     dial(ws);
     *out = ws;

@@ -75,6 +75,7 @@ typedef struct miner {
     uint16_t ext_port;
 
     gn_axon_t *ax;
+    gn_axon_t *draining; /* the axon while it drains (stop_axon) */
     gn_worker_pool_t *pool;
     gn_plugin_t **plugins;
     size_t n_plugins;
@@ -185,13 +186,37 @@ static void axon_stopped(void *arg)
     maybe_finish(m);
 }
 
+static void axon_drained(void *arg)
+{
+    miner_t *m = arg;
+    m->draining = NULL;
+    axon_stopped(m);
+}
+
+/* On SIGTERM the axon drains: what it received is answered and written
+ * (its handlers may still use the pool), new connections are refused; it
+ * ends by itself a second before node.grace_period, so the pool and the
+ * node can still stop cleanly. When the loop stops (the grace period ran
+ * out, a second signal: miner_stop sets stop_sent first), a drain still
+ * running is cut short. */
 static void stop_axon(miner_t *m)
 {
+    if (m->stop_sent && m->draining) {
+        gn_axon_stop(m->draining, NULL, NULL); /* axon_drained follows */
+        return;
+    }
     if (m->ax && !m->axon_stopping) {
         gn_axon_t *ax = m->ax;
         m->ax = NULL;
         m->axon_stopping = true;
-        gn_axon_stop(ax, axon_stopped, m);
+        if (m->stop_sent) {
+            gn_axon_stop(ax, axon_stopped, m);
+            return;
+        }
+        double grace = gn_config_float(m->cfg, "node.grace_period");
+        double deadline = grace > 2 ? grace - 1 : grace / 2;
+        m->draining = ax;
+        gn_axon_drain(ax, deadline, axon_drained, m);
     } else if (!m->ax && !m->axon_stopping && m->pool && !m->pool_closing) {
         m->pool_closing = true;
         gn_worker_pool_close(m->pool, pool_closed, m);

@@ -1,6 +1,7 @@
 /* A validator's scores and step state (include/ganglion/scores.h). */
 #include "ganglion/scores.h"
 #include "ganglion/error.h"
+#include "msgpack_check.h"
 
 #include <math.h>
 #include <msgpack.h>
@@ -288,104 +289,8 @@ int gn_scores_encode(const gn_scores_t *s, uint8_t **out, size_t *len)
 
 /* ---- decoding ---- */
 
-/* Markers 0xc0..0xdf: bytes of the length that follows (w), bytes to skip
- * besides that length (skip), elements per unit of the length (mult: 1
- * array, 2 map); bad marks 0xc1, the one never used. */
-static const struct {
-    uint8_t w, skip, mult, bad;
-} MARK[32] = {
-    [0x01] = {.bad = 1},
-    [0x04] = {.w = 1},
-    [0x05] = {.w = 2},
-    [0x06] = {.w = 4},
-    [0x07] = {.w = 1, .skip = 1},
-    [0x08] = {.w = 2, .skip = 1},
-    [0x09] = {.w = 4, .skip = 1},
-    [0x0a] = {.skip = 4},
-    [0x0b] = {.skip = 8},
-    [0x0c] = {.skip = 1},
-    [0x0d] = {.skip = 2},
-    [0x0e] = {.skip = 4},
-    [0x0f] = {.skip = 8},
-    [0x10] = {.skip = 1},
-    [0x11] = {.skip = 2},
-    [0x12] = {.skip = 4},
-    [0x13] = {.skip = 8},
-    [0x14] = {.skip = 2},
-    [0x15] = {.skip = 3},
-    [0x16] = {.skip = 5},
-    [0x17] = {.skip = 9},
-    [0x18] = {.skip = 17},
-    [0x19] = {.w = 1},
-    [0x1a] = {.w = 2},
-    [0x1b] = {.w = 4},
-    [0x1c] = {.w = 2, .mult = 1},
-    [0x1d] = {.w = 4, .mult = 1},
-    [0x1e] = {.w = 2, .mult = 2},
-    [0x1f] = {.w = 4, .mult = 2},
-};
-
 /* Containers inside containers: the state needs 2 (arrays in the map). */
 #define MAX_DEPTH 8
-
-/* A walk over the msgpack bytes before msgpack_unpack: exactly one complete
- * object spanning len bytes, nested at most MAX_DEPTH deep, and no
- * container announcing more elements than there are bytes left (each needs
- * one at least). msgpack-c allocates a container's elements from its
- * header, so a 5-byte input could otherwise ask for gigabytes. */
-static int prescan(const uint8_t *p, size_t len)
-{
-    uint64_t left[MAX_DEPTH + 1]; /* objects still to read at each depth */
-    size_t pos = 0, todo = 1;     /* ... and in all */
-    int d = 0;
-    left[0] = 1;
-    while (d >= 0) {
-        if (!left[d]) {
-            d--;
-            continue;
-        }
-        if (pos >= len)
-            return -1;
-        left[d]--;
-        todo--;
-        uint8_t b = p[pos++];
-        uint64_t skip = 0, elems = 0;
-        bool container = false;
-        if (b >= 0x80 && b <= 0x8f) { /* fixmap */
-            elems = 2u * (b & 0x0f);
-            container = true;
-        } else if (b >= 0x90 && b <= 0x9f) { /* fixarray */
-            elems = b & 0x0f;
-            container = true;
-        } else if (b >= 0xa0 && b <= 0xbf) { /* fixstr */
-            skip = b & 0x1f;
-        } else if (b >= 0xc0 && b <= 0xdf) {
-            const uint8_t w = MARK[b - 0xc0].w;
-            if (MARK[b - 0xc0].bad || len - pos < w)
-                return -1;
-            uint64_t n = 0;
-            for (size_t i = 0; i < w; i++)
-                n = n << 8 | p[pos++];
-            skip = MARK[b - 0xc0].skip;
-            if ((container = MARK[b - 0xc0].mult != 0))
-                elems = MARK[b - 0xc0].mult * n;
-            else
-                skip += n;
-        } /* else a fixint: nothing follows */
-        if (skip > len - pos)
-            return -1;
-        pos += (size_t)skip;
-        if (elems > len - pos || todo + (size_t)elems > len - pos)
-            return -1;
-        todo += (size_t)elems;
-        if (container) {
-            if (d == MAX_DEPTH)
-                return -1;
-            left[++d] = elems;
-        }
-    }
-    return pos == len ? 0 : -1;
-}
 
 static bool key_is(const msgpack_object *k, const char *name)
 {
@@ -553,7 +458,9 @@ int gn_scores_decode(const uint8_t *buf, size_t len, gn_scores_t *s)
 {
     if (!s || (!buf && len))
         return GN_EINVAL;
-    if (!len || prescan(buf, len) < 0)
+    /* walked first: msgpack-c allocates a container's elements from its
+     * header, so a 5-byte input could otherwise ask for gigabytes */
+    if (!len || gn_msgpack_check(buf, len, MAX_DEPTH) < 0)
         return GN_EPARSE;
     msgpack_zone zone;
     if (!msgpack_zone_init(&zone, 2048))

@@ -97,6 +97,18 @@ uint16_t gn_axon_port(const gn_axon_t *ax);
 void gn_axon_set_neurons(gn_axon_t *ax, json_t *neurons);
 /* Stop serving; requests in flight are abandoned; done(arg) once closed. */
 void gn_axon_stop(gn_axon_t *ax, void (*done)(void *arg), void *arg);
+/* Graceful stop (SIGTERM): the listener closes (new connections are
+ * refused); requests already received are verified, queued, handled and
+ * their answers written as usual, queued ones included (they were accepted
+ * and their callers are waiting; the handler deadlines and the drain
+ * deadline bound them); a new request on a kept-alive connection gets the
+ * SDK's 503 "Service unavailable: the axon is stopping", and every
+ * connection closes once it owes no answer (idle ones at once; /healthz
+ * says "draining" with 503). When no connection and no call is left, or
+ * after deadline_s, it ends as gn_axon_stop (what is left is abandoned)
+ * and done(arg) runs once the axon is freed. A gn_axon_stop during the
+ * drain ends it now (both callbacks run). Ignored after either. */
+void gn_axon_drain(gn_axon_t *ax, double deadline_s, void (*done)(void *arg), void *arg);
 
 /* ---- answering a call (once) ---- */
 

@@ -42,6 +42,9 @@ typedef struct gn_http_req {
     uint16_t peer_port;
     uint64_t arrival_ns; /* uv_hrtime() when the request's first byte arrived */
     void *user;          /* the application's */
+    bool draining; /* its head came after gn_http_server_drain, on a connection that had served a
+                      request before: new work, to refuse (503); it is answered with
+                      Connection: close either way */
 } gn_http_req_t;
 
 typedef struct gn_http_limits {
@@ -102,6 +105,19 @@ void gn_http_server_stats(const gn_http_server_t *s, gn_http_stats_t *out);
 /* Stop listening and close every connection (requests not answered get
  * on_abort); `done` runs once every handle is closed, then s is freed. */
 void gn_http_server_stop(gn_http_server_t *s, void (*done)(void *arg), void *arg);
+/* Graceful stop, first step: stop accepting (connections the kernel has
+ * completed are taken first, then the listener closes: new connections are
+ * refused), let every request received be answered and written, and close
+ * each connection once it owes no answer: idle keep-alive ones at once, one
+ * with no request yet when it has not started one within min(2 s, the head
+ * timeout). Requests whose head completes from now on get Connection:
+ * close, and `draining` set unless they are their connection's first; the
+ * last answer a connection owes gets Connection: close. `done` runs once no
+ * connection is left (on a socketless server, maybe before this returns);
+ * the server is then still there for gn_http_server_stop, which also ends
+ * a drain early the hard way (done is then not called). Limits and
+ * deadlines still apply meanwhile. */
+void gn_http_server_drain(gn_http_server_t *s, void (*done)(void *arg), void *arg);
 /* "431 Request Header Fields Too Large"'s reason phrase for a status. */
 const char *gn_http_reason(int status);
 

@@ -2,10 +2,13 @@
  * real signatures), every error path of the pipeline, streaming, priority
  * by stake, deadlines, /healthz and /metrics. */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -706,5 +709,267 @@ Test(axon, per_hotkey_rate_refuses_with_429_after_verification, .timeout = 60)
     cr_assert_eq(r.status, 401);
     gn_raw_free(&r);
     fx_stop(&f);
+    json_decref(ex);
+}
+
+/* ---- graceful drain (gn_axon_drain) ---- */
+
+enum { OP_DRAIN = 1, OP_RELEASE = 2 };
+
+/* An axon on a loop thread that the test drains, and a handler that holds
+ * its calls until the test releases them. */
+typedef struct {
+    uv_loop_t loop;
+    uv_thread_t th;
+    uv_async_t cmd;
+    uv_mutex_t mu;
+    gn_axon_t *ax;
+    int port;
+    int ops;
+    double deadline_s;
+    int done_n;
+    uint64_t done_ns;
+    gn_axon_call_t *held[8];
+    json_t *held_syn[8];
+    int n_held, release_rc[8], n_released;
+} dr_t;
+
+static dr_t *the_dr; /* for the handler */
+
+static void dr_done(void *arg)
+{
+    dr_t *d = arg;
+    uv_mutex_lock(&d->mu);
+    d->done_n++;
+    d->done_ns = now_ns();
+    uv_mutex_unlock(&d->mu);
+    uv_close((uv_handle_t *)&d->cmd, NULL);
+}
+
+static void dr_cmd(uv_async_t *a)
+{
+    dr_t *d = a->data;
+    uv_mutex_lock(&d->mu);
+    int ops = d->ops;
+    d->ops = 0;
+    uv_mutex_unlock(&d->mu);
+    if (ops & OP_DRAIN)
+        gn_axon_drain(d->ax, d->deadline_s, dr_done, d);
+    if (ops & OP_RELEASE) {
+        uv_mutex_lock(&d->mu);
+        int n = d->n_held;
+        uv_mutex_unlock(&d->mu);
+        for (int i = 0; i < n; i++)
+            d->release_rc[i] = gn_axon_reply(d->held[i], d->held_syn[i]);
+        uv_mutex_lock(&d->mu);
+        d->n_released = n;
+        uv_mutex_unlock(&d->mu);
+    }
+}
+
+static void dr_run(void *arg)
+{
+    dr_t *d = arg;
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+}
+
+static void dr_op(dr_t *d, int op)
+{
+    uv_mutex_lock(&d->mu);
+    d->ops |= op;
+    uv_mutex_unlock(&d->mu);
+    uv_async_send(&d->cmd);
+}
+
+static int dr_get(dr_t *d, int *field)
+{
+    uv_mutex_lock(&d->mu);
+    int v = *field;
+    uv_mutex_unlock(&d->mu);
+    return v;
+}
+
+static void hold(gn_axon_call_t *call, json_t *syn, void *arg)
+{
+    (void)arg;
+    dr_t *d = the_dr;
+    uv_mutex_lock(&d->mu);
+    cr_assert_lt(d->n_held, 8);
+    d->held[d->n_held] = call;
+    d->held_syn[d->n_held++] = syn;
+    uv_mutex_unlock(&d->mu);
+}
+
+static const gn_syn_class_t HOLD = {"Hold", SLOW_F, 1};
+
+static void dr_start(dr_t *d, gn_axon_opts_t *o)
+{
+    memset(d, 0, sizeof(*d));
+    the_dr = d;
+    keys();
+    o->hotkey = &bob;
+    o->ip = "127.0.0.1";
+    cr_assert_eq(uv_loop_init(&d->loop), 0);
+    uv_mutex_init(&d->mu);
+    cr_assert_eq(gn_axon_start(&d->loop, o, &d->ax), 0);
+    gn_axon_handler_t sh = {.cls = &SLOW, .fn = slow}, hh = {.cls = &HOLD, .fn = hold};
+    setup_t s = {NULL, false, &sh};
+    setup(d->ax, &s);
+    cr_assert_eq(gn_axon_attach(d->ax, &hh), 0);
+    d->port = gn_axon_port(d->ax);
+    uv_async_init(&d->loop, &d->cmd, dr_cmd);
+    d->cmd.data = d;
+    cr_assert_eq(uv_thread_create(&d->th, dr_run, d), 0);
+}
+
+/* The loop ends by itself once the axon is freed (done closes cmd). */
+static void dr_join(dr_t *d)
+{
+    uv_thread_join(&d->th);
+    cr_assert_eq(uv_loop_close(&d->loop), 0, "every axon handle closed");
+    uv_mutex_destroy(&d->mu);
+}
+
+/* Everything the server sends until it closes (or 5 s pass). */
+static char *read_all(int fd, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap + 1);
+    cr_assert_not_null(b);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ssize_t k;
+    while (n < cap && (k = recv(fd, b + n, cap - n, 0)) > 0)
+        n += (size_t)k;
+    b[n] = 0;
+    *len = n;
+    return b;
+}
+
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (poll(&pf, 1, ms) <= 0)
+        return false;
+    char c;
+    return recv(fd, &c, 1, 0) == 0;
+}
+
+Test(axon, drain_answers_everything_in_flight_then_closes, .timeout = 60)
+{
+    json_t *ex = examples();
+    const json_t *e1 = json_object_get(ex, "example1_dummy");
+    dr_t d;
+    gn_axon_opts_t o = {.max_workers = 2};
+    dr_start(&d, &o);
+    d.deadline_s = 20;
+    /* an idle keep-alive connection, served once */
+    size_t len;
+    char *req = example_request(e1, &(req_opts_t){0}, &len, NULL);
+    int idle = gn_raw_connect(d.port);
+    cr_assert_geq(idle, 0);
+    cr_assert_eq(gn_raw_send(idle, req, len), 0);
+    gn_raw_resp_t r;
+    cr_assert_eq(gn_raw_read(idle, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert(!r.closed);
+    gn_raw_free(&r);
+    free(req);
+    /* five 300 ms requests: two in the handlers, three queued */
+    json_t *sx = as_class(e1, "Slow", "ms", json_integer(300), "MA==");
+    enum { N = 5 };
+    int fd[N];
+    for (int i = 0; i < N; i++) {
+        req = example_request(sx, &(req_opts_t){0}, &len, NULL);
+        fd[i] = gn_raw_connect(d.port);
+        cr_assert_geq(fd[i], 0);
+        cr_assert_eq(gn_raw_send(fd[i], req, len), 0);
+        free(req);
+    }
+    usleep(150000);
+    uint64_t t_drain = now_ns();
+    dr_op(&d, OP_DRAIN);
+    usleep(50000);
+    cr_assert_eq(gn_raw_connect(d.port), -1, "a new connection is refused");
+    cr_assert(closed_within(idle, 2000), "the idle keep-alive connection is closed");
+    close(idle);
+    /* a new request on a connection that is still open: the SDK's 503 */
+    req = example_request(e1, &(req_opts_t){0}, &len, NULL);
+    cr_assert_eq(gn_raw_send(fd[0], req, len), 0);
+    free(req);
+    /* every request received before gets its 200 */
+    uint64_t t_last = 0;
+    for (int i = 0; i < N; i++) {
+        char *all = read_all(fd[i], &len);
+        t_last = now_ns();
+        cr_assert(!strncmp(all, "HTTP/1.1 200 OK\r\n", 17), "%d: %s", i, all);
+        cr_assert(strstr(all, "bt_header_axon_status_code: 200\r\n"), "%d: %s", i, all);
+        char *second = strstr(all + 1, "HTTP/1.1 ");
+        if (i == 0) {
+            cr_assert_not_null(second, "the new request's answer: %s", all);
+            cr_assert(!strncmp(second, "HTTP/1.1 503 Service Unavailable\r\n", 34), "%s", second);
+            cr_assert(strstr(second, "Connection: close\r\n"), "%s", second);
+            cr_assert(strstr(second, "bt_header_axon_status_message: Service unavailable: the "
+                                     "axon is stopping\r\n"),
+                      "%s", second);
+            cr_assert(strstr(all, "Connection: close") == strstr(second, "Connection: close"),
+                      "the first answer keeps the connection: %s", all);
+        } else {
+            cr_assert_null(second, "%d: %s", i, all);
+            cr_assert(strstr(all, "Connection: close\r\n"), "the last answer closes: %s", all);
+        }
+        free(all); /* read_all returned at the server's close */
+    }
+    double took = (double)(t_last - t_drain) / 1e9;
+    cr_assert(took > 0.3 && took < 5, "the queued requests ran after the drain began (%.2f s)",
+              took);
+    cr_assert_eq(dr_get(&d, &d.done_n), 0, "not done while clients hold the connections");
+    for (int i = 0; i < N; i++)
+        close(fd[i]);
+    dr_join(&d);
+    cr_assert_eq(d.done_n, 1, "done once");
+    cr_assert_geq(d.done_ns, t_last, "done after the last answer");
+    json_decref(sx);
+    json_decref(ex);
+}
+
+Test(axon, drain_with_a_handler_that_never_answers_ends_at_the_deadline, .timeout = 60)
+{
+    json_t *ex = examples();
+    dr_t d;
+    gn_axon_opts_t o = {0};
+    dr_start(&d, &o);
+    d.deadline_s = 0.5;
+    json_t *hx =
+        as_class(json_object_get(ex, "example1_dummy"), "Hold", "ms", json_integer(0), "MA==");
+    size_t len;
+    char *req = example_request(hx, &(req_opts_t){0}, &len, NULL);
+    int fd = gn_raw_connect(d.port);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(gn_raw_send(fd, req, len), 0);
+    free(req);
+    uint64_t end = now_ns() + 5000000000ull;
+    while (dr_get(&d, &d.n_held) < 1 && now_ns() < end)
+        usleep(10000);
+    cr_assert_eq(dr_get(&d, &d.n_held), 1, "the handler has it");
+    uint64_t t0 = now_ns();
+    dr_op(&d, OP_DRAIN);
+    usleep(100000);
+    cr_assert_eq(gn_raw_connect(d.port), -1, "a new connection is refused");
+    char *all = read_all(fd, &len);
+    double took = (double)(now_ns() - t0) / 1e9;
+    cr_assert_eq(len, 0, "no answer, the connection is cut: %s", all);
+    free(all);
+    cr_assert(took > 0.4 && took < 3, "cut at the deadline (%.2f s)", took);
+    close(fd);
+    /* the axon is freed once the handler lets go of its call */
+    usleep(100000);
+    cr_assert_eq(dr_get(&d, &d.done_n), 0);
+    dr_op(&d, OP_RELEASE);
+    dr_join(&d);
+    cr_assert_eq(d.n_released, 1);
+    cr_assert_eq(d.release_rc[0], GN_ECLOSED, "its answer goes nowhere");
+    cr_assert_eq(d.done_n, 1);
+    json_decref(hx);
     json_decref(ex);
 }

@@ -1531,3 +1531,235 @@ Test(http, socketless_answers_are_checked)
     gn_http__server_free(s);
     cr_assert_eq(sl_aborts, 0);
 }
+
+/* ---- tests: draining (gn_http_server_drain) --------------------------- */
+
+static int sl_drained;
+
+static void sl_on_drained(void *arg)
+{
+    (void)arg;
+    sl_drained++;
+}
+
+/* Every kind of connection a drain meets, step by step: idle keep-alive,
+ * one whose request the application holds, fresh ones, a half-read head. */
+Test(http, socketless_drain_answers_what_it_has_then_closes)
+{
+    gn_http_opts_t o = {.on_request = sl_on_request,
+                        .on_abort = sl_on_abort,
+                        .limits = {.header_timeout_ms = 10000, .idle_timeout_ms = 5000}};
+    gn_http_server_t *s;
+    cr_assert_eq(gn_http__server_new(&o, &s), 0);
+    sl_requests = sl_aborts = sl_drained = 0;
+    sink_t ka = {0}, kb = {0}, kc = {0}, kd = {0}, ke = {0};
+    /* A: served once, idle */
+    gn_http_conn_t *a = gn_http__conn_new(s, "10.0.0.1", 1, sink_fn, &ka);
+    cr_assert(gn_http__conn_feed(a, "GET /a HTTP/1.1\r\n\r\n", 19));
+    cr_assert_eq(gn_http_respond(sl_held[0], 200, NULL, 0, "a", 1), 0);
+    gn_http__pump(s);
+    cr_assert_eq(count(ka.out, "HTTP/1.1 200"), 1);
+    size_t ka_len = ka.len;
+    /* B: a request with the application */
+    gn_http_conn_t *b = gn_http__conn_new(s, "10.0.0.2", 1, sink_fn, &kb);
+    cr_assert(gn_http__conn_feed(b, "GET /b HTTP/1.1\r\n\r\n", 19));
+    gn_http_req_t *b1 = sl_held[1];
+    cr_assert(!b1->draining);
+    /* C, D: connected, nothing sent yet; E: half a head */
+    gn_http_conn_t *c = gn_http__conn_new(s, "10.0.0.3", 1, sink_fn, &kc);
+    gn_http_conn_t *d = gn_http__conn_new(s, "10.0.0.4", 1, sink_fn, &kd);
+    gn_http_conn_t *e = gn_http__conn_new(s, "10.0.0.5", 1, sink_fn, &ke);
+    cr_assert(gn_http__conn_feed(e, "GET /e HTTP/1.1\r\nHost: x\r\n", 26));
+    cr_assert_eq(sl_requests, 2);
+
+    gn_http_server_drain(s, sl_on_drained, NULL);
+    cr_assert(gn_http__conn_closed(a), "an idle keep-alive connection closes at once");
+    cr_assert(ka.closed);
+    cr_assert_eq(ka.len, ka_len, "nothing more written to it");
+    cr_assert(!gn_http__conn_closed(b) && !gn_http__conn_closed(c) && !gn_http__conn_closed(d) &&
+              !gn_http__conn_closed(e));
+    cr_assert_eq(sl_drained, 0);
+
+    /* B: a second request behind the held one is new work */
+    cr_assert(gn_http__conn_feed(b, "GET /b2 HTTP/1.1\r\n\r\n", 20));
+    cr_assert_eq(sl_requests, 3);
+    gn_http_req_t *b2 = sl_held[2];
+    cr_assert(b2->draining, "a request on a served connection, after the drain");
+    cr_assert_eq(gn_http_respond(b1, 200, NULL, 0, "b", 1), 0);
+    gn_http__pump(s);
+    cr_assert_eq(count(kb.out, "HTTP/1.1 200"), 1);
+    cr_assert_eq(count(kb.out, "Connection: close"), 0, "another answer follows: %s", kb.out);
+    cr_assert(!kb.closed);
+    cr_assert_eq(gn_http_respond(b2, 503, NULL, 0, "{}", 2), 0);
+    gn_http__pump(s);
+    cr_assert_eq(count(kb.out, "HTTP/1.1 503"), 1, "%s", kb.out);
+    cr_assert_eq(count(kb.out, "Connection: close"), 1, "%s", kb.out);
+    cr_assert(kb.closed, "closed after its last answer");
+
+    /* C: its first request is not new work: served, then closed */
+    cr_assert(gn_http__conn_feed(c, "GET /c HTTP/1.1\r\n\r\n", 19));
+    cr_assert_eq(sl_requests, 4);
+    cr_assert(!sl_held[3]->draining);
+    cr_assert_eq(gn_http_respond(sl_held[3], 200, NULL, 0, "c", 1), 0);
+    gn_http__pump(s);
+    cr_assert(strstr(kc.out, "HTTP/1.1 200") && strstr(kc.out, "Connection: close"), "%s", kc.out);
+    cr_assert(kc.closed);
+    /* E: its head completes: its first request too */
+    cr_assert(gn_http__conn_feed(e, "\r\n", 2));
+    cr_assert_eq(sl_requests, 5);
+    cr_assert(!sl_held[4]->draining);
+    cr_assert_eq(gn_http_respond(sl_held[4], 200, NULL, 0, "e", 1), 0);
+    gn_http__pump(s);
+    cr_assert(strstr(ke.out, "Connection: close"), "%s", ke.out);
+    cr_assert(ke.closed);
+    /* D never starts: closed 2 s into the drain, not before; then done */
+    gn_http__advance(s, 1999);
+    cr_assert(!gn_http__conn_closed(d));
+    cr_assert_eq(sl_drained, 0);
+    gn_http__advance(s, 1);
+    cr_assert(gn_http__conn_closed(d));
+    cr_assert_eq(kd.len, 0);
+    cr_assert_eq(sl_drained, 1, "done once, when no connection is left");
+    gn_http_server_drain(s, sl_on_drained, NULL); /* again: nothing */
+    cr_assert_eq(sl_drained, 1);
+    gn_http__server_free(s);
+    cr_assert_eq(sl_aborts, 0, "no request was abandoned");
+}
+
+static int drained_n;
+
+static void on_drained(void *arg)
+{
+    srv_t *h = arg;
+    uv_mutex_lock(&h->mu);
+    drained_n++;
+    signal_change(h);
+    uv_mutex_unlock(&h->mu);
+}
+
+static bool drained(srv_t *h, void *arg)
+{
+    (void)h;
+    return drained_n >= *(int *)arg;
+}
+
+static void do_drain(srv_t *h, void *arg)
+{
+    (void)arg;
+    gn_http_server_drain(h->s, on_drained, h);
+}
+
+/* The loop is busy for 300 ms, then drains: a client that connected
+ * meanwhile sits in the kernel's accept queue. */
+static void do_busy_drain(srv_t *h, void *arg)
+{
+    (void)arg;
+    sleep_ms(300);
+    gn_http_server_drain(h->s, on_drained, h);
+}
+
+static call_t posted;
+
+static bool posted_done(srv_t *h, void *arg)
+{
+    (void)h, (void)arg;
+    return posted.done;
+}
+
+/* Run fn on the loop without waiting for it. */
+static void post_loop(srv_t *h, void (*fn)(srv_t *, void *))
+{
+    uv_mutex_lock(&h->mu);
+    posted = (call_t){fn, NULL, false, h->calls};
+    h->calls = &posted;
+    uv_mutex_unlock(&h->mu);
+    uv_async_send(&h->wake);
+}
+
+/* Connect to 127.0.0.1:port; the errno of a failure, 0 when connected. */
+static int try_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    int rc = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+Test(http, drain_refuses_new_connections_and_finishes_the_rest, .timeout = 30)
+{
+    srv_t *h = srv_start(NULL, app_hold);
+    drained_n = 0;
+    int one = 1, two = 2;
+    resp_t r;
+    char v[64];
+    /* I: idle keep-alive after one answer; A: a request held; F: fresh */
+    cli_t *i = cli_connect(h);
+    cli_send(i, "GET /i HTTP/1.1\r\n\r\n");
+    cr_assert(wait_for(h, held_at_least, &one, 5000));
+    cr_assert_eq(answer_held(h, 0), 0);
+    cr_assert(cli_response(i, &r));
+    shift_held(h);
+    cli_t *a = cli_connect(h);
+    cli_send(a, "GET /a HTTP/1.1\r\n\r\n");
+    cr_assert(wait_for(h, held_at_least, &one, 5000));
+    cli_t *f = cli_connect(h);
+    cr_assert(wait_open(h, 3, 5000));
+
+    on_loop(h, do_drain, NULL);
+    cr_assert_eq(try_connect(h->port), ECONNREFUSED, "the listener is closed");
+    cr_assert(cli_closed(i, 3000), "the idle connection is closed");
+    cli_close(i);
+    /* F's first request is served, and ends its connection */
+    cli_send(f, "GET /f HTTP/1.1\r\n\r\n");
+    cr_assert(wait_for(h, held_at_least, &two, 5000));
+    cr_assert_eq(answer_held(h, 1), 0);
+    cr_assert(cli_response(f, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(hdr(&r, "Connection", v, sizeof(v)), "close");
+    cr_assert(cli_closed(f, 3000));
+    cli_close(f);
+    /* A's answer comes late, and is the last: written, then closed */
+    sleep_ms(200);
+    cr_assert(!wait_for(h, drained, &one, 0), "not done while A owes an answer");
+    cr_assert_eq(answer_held(h, 0), 0);
+    cr_assert(cli_response(a, &r));
+    cr_assert_eq(r.status, 200);
+    expect_body(&r, "GET /a 0:");
+    cr_assert_str_eq(hdr(&r, "Connection", v, sizeof(v)), "close");
+    cr_assert(cli_closed(a, 3000));
+    cli_close(a);
+    cr_assert(wait_for(h, drained, &one, 5000), "done once every connection is gone");
+    cr_assert(wait_open(h, 0, 1000));
+    cr_assert_eq(h->n_aborts, 0);
+    srv_stop(h);
+    cr_assert_eq(drained_n, 1);
+}
+
+/* A client whose connection the kernel completed before the drain, but the
+ * loop had not accepted yet, is served, not reset. */
+Test(http, drain_serves_connections_still_in_the_accept_queue, .timeout = 30)
+{
+    srv_t *h = srv_start(NULL, app_hold);
+    drained_n = 0;
+    int one = 1;
+    post_loop(h, do_busy_drain);
+    sleep_ms(50); /* the loop is busy now */
+    cli_t *c = cli_connect(h);
+    cli_send(c, "GET /q HTTP/1.1\r\n\r\n");
+    cr_assert(wait_for(h, posted_done, NULL, 5000));
+    cr_assert_eq(try_connect(h->port), ECONNREFUSED);
+    cr_assert(wait_for(h, held_at_least, &one, 5000), "the queued connection's request came");
+    cr_assert(!h->held[0]->draining, "its first request");
+    cr_assert_eq(answer_held(h, 0), 0);
+    resp_t r;
+    char v[64];
+    cr_assert(cli_response(c, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(hdr(&r, "Connection", v, sizeof(v)), "close");
+    cli_close(c);
+    cr_assert(wait_for(h, drained, &one, 5000));
+    srv_stop(h);
+}

@@ -1,6 +1,11 @@
 /* The WebSocket client against the real local chain. */
+#define _GNU_SOURCE /* unshare */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ganglion/error.h"
 #include "ganglion/jsonrpc.h"
@@ -94,4 +99,37 @@ Test(ws, nothing_listening_is_an_error_not_a_hang, .timeout = 60)
     cr_assert_neq(s.close_err, 0);
     gn_ws_t *bad;
     cr_assert_eq(gn_ws_connect(&loop, "http://x", &cb, &bad), GN_EINVAL);
+}
+
+/* A context libwebsockets cannot make: without /dev/urandom (a bare
+ * chroot) lws 4.1 used to crash inside lws_create_context (its cleanup ran
+ * uv_run on a loop it had not attached yet). Provoked in a child with its
+ * own mount namespace, /dev hidden under an empty tmpfs. */
+Test(ws, no_random_device_is_a_clean_error, .timeout = 60)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount("none", "/dev", "tmpfs", 0, NULL) != 0)
+            _exit(77); /* no mount namespaces here (not root, or no CAP_SYS_ADMIN) */
+        if (access("/dev/urandom", F_OK) == 0)
+            _exit(78);
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        ws_state_t s = {0};
+        gn_ws_callbacks_t cb = {on_open, on_message, on_close, &s};
+        gn_ws_t *ws = NULL;
+        int rc = gn_ws_connect(&loop, "ws://127.0.0.1:1", &cb, &ws);
+        int loop_rc = uv_loop_close(&loop);
+        /* 0: refused with GN_EIO, nothing made, nothing reported, no handle left */
+        _exit(rc == GN_EIO && !ws && !s.closed && loop_rc == 0 ? 0 : 1);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the child died of signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    if (WEXITSTATUS(st) == 77)
+        cr_skip("cannot hide /dev/urandom: unshare(CLONE_NEWNS)/mount not permitted here");
+    cr_assert_neq(WEXITSTATUS(st), 78, "/dev/urandom still visible under the tmpfs");
+    cr_assert_eq(WEXITSTATUS(st), 0, "gn_ws_connect did not refuse with GN_EIO");
 }

@@ -535,12 +535,13 @@ Test(miner, sigterm_under_load_answers_everyone_and_exits_0, .timeout = 600)
     cr_assert_eq(st, 200, "got %d; miner log:\n%s", st, slurp("l.log"));
 
     /* three clients in a loop; each query leaves one line in started.N
-     * before it runs and one answer line in out.N */
-    snprintf(cmd, sizeof(cmd),
-             "for k in 1 2 3; do (while [ ! -e %s/stop ]; do echo x >> %s/started.$k; " GANGLION
-             " query --axon 127.0.0.6:%d:%s --synapse Dummy --field dummy_input=3 --suri "
-             "//Alice//hk0 --timeout 5 >> %s/out.$k 2>/dev/null; done) & done; wait",
-             dir, dir, port, hk1, dir);
+     * before it runs (the wall-clock time) and one answer line in out.N */
+    snprintf(
+        cmd, sizeof(cmd),
+        "for k in 1 2 3; do (while [ ! -e %s/stop ]; do date +%%s.%%N >> %s/started.$k; " GANGLION
+        " query --axon 127.0.0.6:%d:%s --synapse Dummy --field dummy_input=3 --suri "
+        "//Alice//hk0 --timeout 5 >> %s/out.$k 2>/dev/null; done) & done; wait",
+        dir, dir, port, hk1, dir);
     pid_t load = fork();
     cr_assert(load >= 0);
     if (load == 0) {
@@ -564,6 +565,9 @@ Test(miner, sigterm_under_load_answers_everyone_and_exits_0, .timeout = 600)
     cr_assert_geq(ok, 10, "the load did not get going");
 
     double t0 = now_s();
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    double t0_wall = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
     kill(p, SIGTERM);
     int code = exit_of(p, "l.log", 10 + 5);
     double took = now_s() - t0;
@@ -581,24 +585,44 @@ Test(miner, sigterm_under_load_answers_everyone_and_exits_0, .timeout = 600)
         usleep(100000);
     cr_assert_eq(w, load, "a client hung after the miner stopped");
 
-    /* every query that started got an answer line with a status */
+    /* every query that started got an answer line with a status; each
+     * client's queries run one after the other, so the n-th answer line is
+     * the n-th started query's. The axon drains: a query that reached it
+     * gets its 200; the others found the listener closed (the dendrite's
+     * "Service unavailable at ..." for a refused connection), and only
+     * queries that started about when the SIGTERM came can be those. */
     int started = 0, answered = 0, ok_total = 0, other = 0;
     for (int k = 1; k <= 3; k++) {
         snprintf(path, sizeof(path), "started.%d", k);
-        for (const char *s = slurp(path); *s; s++)
-            started += *s == '\n';
+        double ts[4096];
+        int n_ts = 0;
+        char *st_text = slurp(path);
+        for (char *line = strtok(st_text, "\n"); line; line = strtok(NULL, "\n"))
+            if (n_ts < 4096)
+                ts[n_ts++] = strtod(line, NULL);
+        started += n_ts;
         snprintf(path, sizeof(path), "out.%d", k);
         char *text = slurp(path);
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        int i = 0;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), i++) {
             json_t *j = json_loads(line, 0, NULL);
             cr_assert_not_null(j, "not an answer: %s", line);
             int s = (int)json_integer_value(json_object_get(j, "status_code"));
+            const char *msg = json_string_value(json_object_get(j, "status_message"));
             cr_assert_gt(s, 0, "%s", line);
             answered++;
-            if (s == 200)
+            if (s == 200) {
                 ok_total++;
-            else
+            } else {
                 other++;
+                cr_assert(s == 503 && msg && !strncmp(msg, "Service unavailable at ", 23),
+                          "a query lost by the stop (not refused before reaching the miner): %s",
+                          line);
+                cr_assert(i < n_ts && ts[i] > t0_wall - 3.0,
+                          "query %d of client %d started %.2f s before the SIGTERM and was "
+                          "refused: %s",
+                          i, k, i < n_ts ? t0_wall - ts[i] : -1.0, line);
+            }
             json_decref(j);
         }
     }
@@ -606,6 +630,6 @@ Test(miner, sigterm_under_load_answers_everyone_and_exits_0, .timeout = 600)
     cr_assert_geq(ok_total, 10);
     cr_assert_not_null(strstr(slurp("l.log"), "SIGTERM"), "%s", slurp("l.log"));
     fprintf(stderr,
-            "miner under load: %d answers, %d x 200, %d refused after the stop; stop %.2f s\n",
+            "miner under load: %d answers, %d x 200, %d refused (listener closed); stop %.2f s\n",
             answered, ok_total, other, took);
 }
