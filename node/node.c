@@ -232,24 +232,32 @@ static int load_keys(gn_node_t *n)
     return 0;
 }
 
-static int make_state_dir(gn_node_t *n)
+int gn_node_state_dir(const gn_config_t *c, const char *role, char *out, size_t cap)
 {
-    const gn_config_t *c = n->cfg;
     const char *sd = gn_config_str(c, "state_dir");
     int len;
     if (sd[0]) {
-        len = snprintf(n->state_dir, sizeof(n->state_dir), "%s", sd);
+        len = snprintf(out, cap, "%s", sd);
     } else {
         const char *home = getenv("HOME");
         if (!home || !home[0])
-            return fail_msg(n->role, GN_EINVAL, "HOME is not set: give --state_dir");
-        len = snprintf(n->state_dir, sizeof(n->state_dir), "%s/.ganglion/%s/%s/netuid%u/%s", home,
+            return GN_EINVAL;
+        len = snprintf(out, cap, "%s/.ganglion/%s/%s/netuid%u/%s", home,
                        gn_config_str(c, "wallet.name"), gn_config_str(c, "wallet.hotkey"),
-                       (unsigned)n->netuid, n->role);
+                       (unsigned)gn_config_int(c, "netuid"), role);
     }
-    if (len < 0 || (size_t)len >= sizeof(n->state_dir) - 64)
-        return fail_msg(n->role, GN_ERANGE, "state_dir is too long");
-    int rc = gn_fs_mkdirs(n->state_dir, 0700);
+    /* room for the file names the node puts there */
+    return len < 0 || (size_t)len + 64 >= cap ? GN_ERANGE : 0;
+}
+
+static int make_state_dir(gn_node_t *n)
+{
+    int rc = gn_node_state_dir(n->cfg, n->role, n->state_dir, sizeof(n->state_dir));
+    if (rc == GN_EINVAL)
+        return fail_msg(n->role, rc, "HOME is not set: give --state_dir");
+    if (rc < 0)
+        return fail_msg(n->role, rc, "state_dir is too long");
+    rc = gn_fs_mkdirs(n->state_dir, 0700);
     if (rc < 0)
         return fail_msg(n->role, rc, "cannot create the state dir %s: %s", n->state_dir,
                         gn_strerror(rc));

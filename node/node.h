@@ -63,6 +63,10 @@ struct gn_node {
  * topics, metrics, chain actor and metagraph actor (not yet running).
  * Errors are printed for people ("ganglion: miner: ...") and returned. */
 int gn_node_open(gn_node_t *n, const char *role, const gn_config_t *cfg);
+/* The state dir of `role`: state_dir when set, else
+ * ~/.ganglion/<wallet.name>/<wallet.hotkey>/netuid<N>/<role>. GN_EINVAL: no
+ * HOME; GN_ERANGE: too long. Nothing is created. */
+int gn_node_state_dir(const gn_config_t *c, const char *role, char *out, size_t cap);
 /* Serve /metrics and /healthz on metrics.ip:metrics.port (when the role
  * has no axon to serve them); healthy = the role's health callback. */
 int gn_node_serve_metrics(gn_node_t *n, bool (*healthy)(void *arg, char *why, size_t cap),

@@ -37,6 +37,12 @@ static const gn_msg_type_t MSG_STEP = {T_STEP, "validator.Step", NULL};
 static const gn_msg_type_t MSG_SAVED = {T_SAVED, "validator.Saved", saved_destroy};
 
 typedef struct vstate vstate_t;
+
+/* One miner of a step, as the snapshot had it. */
+typedef struct {
+    uint16_t uid, port;
+    char ip[64], hotkey[49];
+} miner_t;
 static int open_plugins(vstate_t *v, char *err, size_t cap);
 
 /* What a chain Exec is for, so its reply finds its way. */
@@ -66,8 +72,7 @@ struct vstate {
     /* a step in flight */
     bool stepping;
     gn_vtask_t task;
-    uint16_t *q_uids;
-    char (*q_hotkeys)[49];
+    miner_t *q; /* the miners queried: copies, as a new snapshot may come mid-step */
     size_t q_n;
     uint64_t q_corr;
     json_t *q_results;
@@ -97,16 +102,6 @@ static void finish_shutdown(vstate_t *v)
 {
     if ((v->shutting_down || v->done_steps) && !v->stepping && !v->x_busy && !v->saving)
         gn_node_stop(v->node);
-}
-
-static const json_t *neuron_by_uid(const gn_metagraph_t *mg, uint64_t uid)
-{
-    size_t i;
-    json_t *n;
-    json_array_foreach (mg->neurons, i, n)
-        if ((uint64_t)json_integer_value(json_object_get(n, "uid")) == uid)
-            return n;
-    return NULL;
 }
 
 static const json_t *own_neuron(const vstate_t *v)
@@ -432,10 +427,8 @@ static void step_clear(vstate_t *v)
 {
     gn_vtask_clear(&v->task);
     memset(&v->task, 0, sizeof(v->task));
-    free(v->q_uids);
-    free(v->q_hotkeys);
-    v->q_uids = NULL;
-    v->q_hotkeys = NULL;
+    free(v->q);
+    v->q = NULL;
     v->q_n = 0;
     json_decref(v->q_results);
     v->q_results = NULL;
@@ -464,10 +457,11 @@ static void scored(int status, const double *rewards, size_t n, const char *erro
         step_fail(v, "scoring", status < 0 ? error : "the scorer's count differs");
         return;
     }
-    if (gn_scores_update(&v->scores, v->q_uids, rewards, n, v->alpha) < 0) {
-        step_fail(v, "scores", "update refused");
-        return;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (gn_scores_update(&v->scores, &v->q[i].uid, &rewards[i], 1, v->alpha) < 0) {
+            step_fail(v, "scores", "update refused");
+            return;
+        }
     v->scores.step++;
     v->scores.last_block = v->head;
     v->steps_here++;
@@ -479,11 +473,11 @@ static void scored(int status, const double *rewards, size_t n, const char *erro
         ok += code == 200;
         json_t *pt = status_of(res, "process_time");
         json_array_append_new(
-            queried, json_pack("{s:i,s:s,s:i,s:s,s:O,s:f,s:f}", "uid", (int)v->q_uids[i], "hotkey",
-                               v->q_hotkeys[i], "status", code, "message",
+            queried, json_pack("{s:i,s:s,s:i,s:s,s:O,s:f,s:f}", "uid", (int)v->q[i].uid, "hotkey",
+                               v->q[i].hotkey, "status", code, "message",
                                json_string_value(status_of(res, "status_message")) ?: "",
                                "process_time", pt ? pt : json_null(), "reward", rewards[i], "score",
-                               v->q_uids[i] < v->scores.n ? v->scores.score[v->q_uids[i]] : 0.0));
+                               v->q[i].uid < v->scores.n ? v->scores.score[v->q[i].uid] : 0.0));
     }
     json_t *last = json_pack("{s:I,s:I,s:o}", "step", (json_int_t)v->scores.step, "block",
                              (json_int_t)v->head, "queried", queried);
@@ -533,28 +527,18 @@ static void got_task(int status, gn_vtask_t *task, const char *error, void *arg)
     v->task = *task;
     memset(task, 0, sizeof(*task));
     gn_dendrite_target_t *t = calloc(v->q_n, sizeof(*t));
-    char(*ips)[64] = calloc(v->q_n, sizeof(*ips));
-    if (!t || !ips) {
-        free(t);
-        free(ips);
+    if (!t) {
         step_fail(v, "query", "out of memory");
         return;
     }
-    for (size_t i = 0; i < v->q_n; i++) {
-        const json_t *n = neuron_by_uid(v->mg, v->q_uids[i]);
-        const json_t *ax = json_object_get(n, "axon_info");
-        snprintf(ips[i], sizeof(ips[i]), "%s",
-                 json_string_value(json_object_get(ax, "ip_text")) ?: "0.0.0.0");
-        t[i].ip = ips[i];
-        t[i].port = (uint16_t)json_integer_value(json_object_get(ax, "port"));
-        t[i].hotkey = v->q_hotkeys[i];
-    }
+    for (size_t i = 0; i < v->q_n; i++)
+        t[i] = (gn_dendrite_target_t){
+            .ip = v->q[i].ip, .port = v->q[i].port, .hotkey = v->q[i].hotkey};
     double timeout = v->task.timeout_s > 0 ? v->task.timeout_s : v->timeout_s;
     json_t *syn = json_deep_copy(v->task.synapse);
     gn_dendrite_query_msg_t *q =
         syn ? gn_dendrite_query_msg_new(t, v->q_n, v->task.cls, syn, timeout, false) : NULL;
     free(t);
-    free(ips);
     gn_msg_t *m = q ? gn_msg_new(&GN_MSG_DENDRITE_QUERY, q) : NULL;
     int rc = m ? gn_request(v->self, v->dendrite, m, (uint64_t)(timeout * 1000) + 10000, &v->q_corr)
                : GN_ENOMEM;
@@ -567,9 +551,8 @@ static void got_task(int status, gn_vtask_t *task, const char *error, void *arg)
 static size_t pick_targets(vstate_t *v)
 {
     size_t cap = json_array_size(v->mg->neurons), k = 0;
-    v->q_uids = calloc(cap ? cap : 1, sizeof(*v->q_uids));
-    v->q_hotkeys = calloc(cap ? cap : 1, sizeof(*v->q_hotkeys));
-    if (!v->q_uids || !v->q_hotkeys)
+    v->q = calloc(cap ? cap : 1, sizeof(*v->q));
+    if (!v->q)
         return 0;
     size_t i;
     json_t *n;
@@ -580,23 +563,22 @@ static size_t pick_targets(vstate_t *v)
         json_int_t port = json_integer_value(json_object_get(ax, "port"));
         json_int_t uid = json_integer_value(json_object_get(n, "uid"));
         if (!ip || !hk || port <= 0 || port > 65535 || !strcmp(ip, "0.0.0.0") || uid < 0 ||
-            uid > 65535 || strlen(hk) > 48 || !strcmp(hk, v->node->hotkey_ss58))
+            uid > 65535 || strlen(hk) > 48 || strlen(ip) >= sizeof(v->q[k].ip) ||
+            !strcmp(hk, v->node->hotkey_ss58))
             continue;
-        v->q_uids[k] = (uint16_t)uid;
-        snprintf(v->q_hotkeys[k], sizeof(v->q_hotkeys[k]), "%s", hk);
-        k++;
+        miner_t *m = &v->q[k++];
+        m->uid = (uint16_t)uid;
+        m->port = (uint16_t)port;
+        snprintf(m->ip, sizeof(m->ip), "%s", ip);
+        snprintf(m->hotkey, sizeof(m->hotkey), "%s", hk);
     }
     /* a partial Fisher-Yates shuffle picks the sample */
     if (v->sample_size && v->sample_size < k) {
         for (size_t j = 0; j < v->sample_size; j++) {
             size_t r = j + randombytes_uniform((uint32_t)(k - j));
-            uint16_t u = v->q_uids[j];
-            v->q_uids[j] = v->q_uids[r];
-            v->q_uids[r] = u;
-            char h[49];
-            memcpy(h, v->q_hotkeys[j], sizeof(h));
-            memcpy(v->q_hotkeys[j], v->q_hotkeys[r], sizeof(h));
-            memcpy(v->q_hotkeys[r], h, sizeof(h));
+            miner_t tmp = v->q[j];
+            v->q[j] = v->q[r];
+            v->q[r] = tmp;
         }
         k = v->sample_size;
     }
@@ -938,13 +920,13 @@ static int validator_state_cmd(int argc, char **argv)
         fprintf(stderr, "ganglion: validator state: %s\n", err);
         return GN_EXIT_USAGE;
     }
-    const char *sd = gn_config_str(cfg, "state_dir");
-    if (sd[0])
-        snprintf(dir, sizeof(dir), "%s", sd);
-    else
-        snprintf(dir, sizeof(dir), "%s/.ganglion/%s/%s/netuid%lld/validator", getenv("HOME") ?: ".",
-                 gn_config_str(cfg, "wallet.name"), gn_config_str(cfg, "wallet.hotkey"),
-                 (long long)gn_config_int(cfg, "netuid"));
+    rc = gn_node_state_dir(cfg, "validator", dir, sizeof(dir));
+    if (rc < 0) {
+        gn_config_free(cfg);
+        fprintf(stderr, "ganglion: validator state: the state dir: %s (give --state_dir)\n",
+                gn_strerror(rc));
+        return GN_EXIT_FAIL;
+    }
     gn_config_free(cfg);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/validator_state.msgpack", dir);
