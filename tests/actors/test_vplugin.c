@@ -7,12 +7,9 @@
  * ends with an empty loop (ASan's leak check does the rest). */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ganglion/axon.h"
@@ -20,49 +17,18 @@
 #include "ganglion/synapse.h"
 #include "ganglion/vplugin.h"
 #include "ganglion/wire.h"
+#include "support/loop.h"
 
-extern char **environ;
-
-#define PY       "/usr/bin/python3"
+#define PY       GN_TEST_PY
 #define FIXTURES GN_BUILD_DIR "/tests/fixtures/"
 
-/* ---- the loop ---- */
-
-static void tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static void free_handle(uv_handle_t *h)
-{
-    free(h);
-}
-
-/* Run the loop until pred(arg) or secs pass (a ticking timer keeps it awake). */
-static bool wait_until(uv_loop_t *loop, bool (*pred)(void *), void *arg, double secs)
-{
-    uv_timer_t *t = malloc(sizeof(*t));
-    uv_timer_init(loop, t);
-    uv_timer_start(t, tick, 5, 5);
-    uint64_t end = uv_hrtime() + (uint64_t)(secs * 1e9);
-    bool ok;
-    while (!(ok = pred(arg)) && uv_hrtime() < end)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)t, free_handle);
-    return ok;
-}
-
-static bool never(void *arg)
-{
-    (void)arg;
-    return false;
-}
+/* ---- the loop (support/loop.h) ---- */
 
 /* Close the plugin, run the loop dry, and check nothing is left on it. */
 static void close_all(uv_loop_t *loop, gn_vplugin_t *p)
 {
     gn_vplugin_close(p);
-    wait_until(loop, never, NULL, 0.05);
+    gn_test_run_for(loop, 0.05);
     uv_run(loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(loop), 0, "handles left on the loop");
 }
@@ -155,7 +121,7 @@ static int ask_score(gn_vplugin_t *p, const gn_vtask_t *t, const json_t *resp, s
 static void get_task(uv_loop_t *loop, gn_vplugin_t *p, uint64_t step, task_res_t *r, double secs)
 {
     cr_assert_eq(ask_task(p, step, r), 0);
-    cr_assert(wait_until(loop, task_done, r, secs), "no task within %g s", secs);
+    cr_assert(gn_test_wait_until(loop, task_done, r, secs), "no task within %g s", secs);
     cr_assert(!r->inside);
 }
 
@@ -163,7 +129,7 @@ static void get_score(uv_loop_t *loop, gn_vplugin_t *p, const gn_vtask_t *t, con
                       score_res_t *r, double secs)
 {
     cr_assert_eq(ask_score(p, t, resp, r), 0);
-    cr_assert(wait_until(loop, score_done, r, secs), "no rewards within %g s", secs);
+    cr_assert(gn_test_wait_until(loop, score_done, r, secs), "no rewards within %g s", secs);
     cr_assert(!r->inside);
 }
 
@@ -342,7 +308,7 @@ Test(vplugin, a_callback_may_close_the_plugin)
     closer_t c = {open_ok(&loop, "Dummy", NULL), 0};
     for (int i = 0; i < 4; i++)
         cr_assert_eq(gn_vplugin_task(c.p, (uint64_t)i, close_in_callback, &c), 0);
-    wait_until(&loop, never, NULL, 0.1);
+    gn_test_run_for(&loop, 0.1);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(c.calls, 1, "%d callbacks after the plugin closed in the first", c.calls - 1);
     cr_assert_eq(uv_loop_close(&loop), 0);
@@ -460,23 +426,14 @@ static void make_sock_path(const char *what)
 
 static void kill_kid(void)
 {
-    if (kid > 0) {
-        kill(kid, SIGKILL);
-        waitpid(kid, NULL, 0);
-        kid = 0;
-    }
+    gn_test_kill_reap(&kid);
     if (sock[0])
         unlink(sock);
 }
 
 static void need_python(void)
 {
-    if (access(PY, X_OK) != 0)
-        cr_skip_test("%s is missing: the validator worker tests need Debian's python3 and "
-                     "python3-msgpack (make deps)",
-                     PY);
-    if (system(PY " -c 'import msgpack' >/dev/null 2>&1") != 0)
-        cr_skip_test("%s has no msgpack module: apt-get install python3-msgpack (make deps)", PY);
+    gn_test_need_python_msgpack("the validator worker tests");
 }
 
 static void spawn_worker(const char *delay)
@@ -489,7 +446,7 @@ static void spawn_worker(const char *delay)
                     "--delay",
                     (char *)delay,
                     NULL};
-    cr_assert_eq(posix_spawn(&kid, PY, NULL, NULL, argv, environ), 0, "cannot start %s", PY);
+    gn_test_spawn_py(&kid, argv);
 }
 
 /* A task from a worker that may still be starting: GN_ECLOSED until it is. */
@@ -501,7 +458,7 @@ static void task_when_ready(uv_loop_t *loop, gn_vplugin_t *p, uint64_t step, tas
         if (r->status != GN_ECLOSED || uv_hrtime() > end)
             return;
         cr_assert(strstr(r->err, "not ready"), "%s", r->err);
-        wait_until(loop, never, NULL, 0.05);
+        gn_test_run_for(loop, 0.05);
     }
 }
 
@@ -559,7 +516,7 @@ Test(vplugin, python_worker_tasks_and_scores, .timeout = 60, .fini = kill_kid)
     task_res_t t2;
     cr_assert_eq(ask_task(p, 2, &t2), 0);
     cr_assert_eq(ask_score(p, &t.task, resp, &s), 0);
-    wait_until(&loop, never, NULL, 0.2); /* sent, not answered */
+    gn_test_run_for(&loop, 0.2); /* sent, not answered */
     gn_vplugin_close(dummy);
     close_all(&loop, p);
     cr_assert(!t2.done && !s.done, "a callback after close");
@@ -671,7 +628,7 @@ static void fake_task(fake_t *f, json_int_t id, json_int_t step)
         break;
     case 8: answer(f, id, json_pack("{s:s,s:[]}", "synapse", "Dummy", "fields")); break;
     case 10:
-        uv_close((uv_handle_t *)f->client, free_handle);
+        uv_close((uv_handle_t *)f->client, gn_test_free_handle);
         f->client = NULL;
         break;
     default:
@@ -706,7 +663,7 @@ static void fake_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if ((uv_pipe_t *)s != f->client)
         return;
     if (n < 0) {
-        uv_close((uv_handle_t *)s, free_handle);
+        uv_close((uv_handle_t *)s, gn_test_free_handle);
         f->client = NULL;
         return;
     }
@@ -747,7 +704,7 @@ static void fake_conn(uv_stream_t *server, int status)
     fake_t *f = server->data;
     cr_assert_eq(status, 0);
     if (f->client)
-        uv_close((uv_handle_t *)f->client, free_handle);
+        uv_close((uv_handle_t *)f->client, gn_test_free_handle);
     f->client = malloc(sizeof(*f->client));
     uv_pipe_init(f->loop, f->client, 0);
     f->client->data = f;
@@ -781,7 +738,7 @@ static void fake_start(uv_loop_t *loop, fake_t *f, bool no_score)
 static void fake_stop(fake_t *f)
 {
     if (f->client)
-        uv_close((uv_handle_t *)f->client, free_handle);
+        uv_close((uv_handle_t *)f->client, gn_test_free_handle);
     f->client = NULL;
     uv_close((uv_handle_t *)&f->server, NULL);
 }
@@ -872,10 +829,10 @@ Test(vplugin, a_worker_answering_garbage_gets_clear_errors, .timeout = 60, .fini
     /* a silent call in flight at close */
     task_res_t silent;
     cr_assert_eq(ask_task(p, 6, &silent), 0);
-    wait_until(&loop, never, NULL, 0.05);
+    gn_test_run_for(&loop, 0.05);
     gn_vplugin_close(p);
     fake_stop(&f);
-    wait_until(&loop, never, NULL, 0.05);
+    gn_test_run_for(&loop, 0.05);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert(!silent.done, "a callback after close");
     cr_assert_eq(uv_loop_close(&loop), 0);
@@ -900,7 +857,7 @@ Test(vplugin, a_worker_without_validator_score_scores_nothing, .timeout = 30, .f
     gn_vtask_clear(&t.task);
     gn_vplugin_close(p);
     fake_stop(&f);
-    wait_until(&loop, never, NULL, 0.05);
+    gn_test_run_for(&loop, 0.05);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert(!s.done);
     cr_assert_eq(uv_loop_close(&loop), 0);
@@ -950,7 +907,7 @@ Test(vplugin, closing_in_a_callback_while_the_worker_fails_its_calls, .timeout =
     cr_assert_eq(c.calls, 1);
     cr_assert_eq(c.status, GN_ECLOSED, "%s", gn_errname(c.status));
     fake_stop(&f);
-    wait_until(&loop, never, NULL, 0.05);
+    gn_test_run_for(&loop, 0.05);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(c.calls, 1, "a callback after close");
     cr_assert_eq(uv_loop_close(&loop), 0);

@@ -8,7 +8,6 @@
 #include <msgpack.h>
 #include <signal.h>
 #include <sodium.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,49 +23,13 @@
 #include "ganglion/synapse.h"
 #include "ganglion/wire.h"
 #include "ganglion/worker.h"
+#include "support/loop.h"
 #include "support/chain_client.h"
 #include "support/rawhttp.h"
 
-extern char **environ;
+#define PY GN_TEST_PY
 
-#define PY "/usr/bin/python3"
-
-/* ---- the loop ---- */
-
-static void tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static void free_handle(uv_handle_t *h)
-{
-    free(h);
-}
-
-/* Run the loop until pred(arg) or secs pass (a ticking timer keeps it awake). */
-static bool wait_until(uv_loop_t *loop, bool (*pred)(void *), void *arg, double secs)
-{
-    uv_timer_t *t = malloc(sizeof(*t));
-    uv_timer_init(loop, t);
-    uv_timer_start(t, tick, 5, 5);
-    uint64_t end = uv_hrtime() + (uint64_t)(secs * 1e9);
-    bool ok;
-    while (!(ok = pred(arg)) && uv_hrtime() < end)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)t, free_handle);
-    return ok;
-}
-
-static bool never(void *arg)
-{
-    (void)arg;
-    return false;
-}
-
-static void run_for(uv_loop_t *loop, double secs)
-{
-    wait_until(loop, never, NULL, secs);
-}
+/* ---- the loop (support/loop.h) ---- */
 
 typedef struct {
     gn_worker_pool_t *pool;
@@ -92,7 +55,7 @@ static bool is_ready(void *arg)
 static void wait_ready(uv_loop_t *loop, gn_worker_pool_t *pool, size_t worker)
 {
     ready_t r = {pool, worker};
-    cr_assert(wait_until(loop, is_ready, &r, 15), "worker %zu never became ready",
+    cr_assert(gn_test_wait_until(loop, is_ready, &r, 15), "worker %zu never became ready",
               worker == SIZE_MAX ? 99 : worker);
 }
 
@@ -111,7 +74,7 @@ static void close_all(uv_loop_t *loop, gn_worker_pool_t *pool)
 {
     bool closed = false;
     gn_worker_pool_close(pool, closed_cb, &closed);
-    cr_assert(wait_until(loop, flag_set, &closed, 10), "the pool never finished closing");
+    cr_assert(gn_test_wait_until(loop, flag_set, &closed, 10), "the pool never finished closing");
     uv_run(loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(loop), 0, "handles left on the loop");
 }
@@ -129,12 +92,7 @@ static void sock_path(int i)
 
 static void need_python(void)
 {
-    if (access(PY, X_OK) != 0)
-        cr_skip_test("%s is missing: the worker tests need Debian's python3 and python3-msgpack "
-                     "(make deps)",
-                     PY);
-    if (system(PY " -c 'import msgpack' >/dev/null 2>&1") != 0)
-        cr_skip_test("%s has no msgpack module: apt-get install python3-msgpack (make deps)", PY);
+    gn_test_need_python_msgpack("the worker tests");
 }
 
 static void spawn_py(int i, double delay)
@@ -142,16 +100,12 @@ static void spawn_py(int i, double delay)
     char d[32];
     snprintf(d, sizeof(d), "%g", delay);
     char *argv[] = {PY, GN_SOURCE_DIR "/examples/worker.py", paths[i], "--delay", d, NULL};
-    cr_assert_eq(posix_spawn(&kids[i], PY, NULL, NULL, argv, environ), 0, "cannot start %s", PY);
+    gn_test_spawn_py(&kids[i], argv);
 }
 
 static void kill_py(int i)
 {
-    if (kids[i] > 0) {
-        kill(kids[i], SIGKILL);
-        waitpid(kids[i], NULL, 0);
-        kids[i] = 0;
-    }
+    gn_test_kill_reap(&kids[i]);
 }
 
 static void kill_all(void)
@@ -210,7 +164,8 @@ static bool all_done(void *arg)
 static void wait_done(uv_loop_t *loop, tally_t *t, int want, double secs)
 {
     until_t u = {t, want};
-    cr_assert(wait_until(loop, all_done, &u, secs), "%d of %d calls answered", t->done, want);
+    cr_assert(gn_test_wait_until(loop, all_done, &u, secs), "%d of %d calls answered", t->done,
+              want);
 }
 
 static int call_dummy(gn_worker_pool_t *pool, long long x, double timeout, one_t *o)
@@ -330,12 +285,12 @@ Test(axon_worker, a_killed_worker_fails_its_calls_and_comes_back, .timeout = 60,
         ones[i] = (one_t){.t = &t};
         cr_assert_eq(call_dummy(pool, i, 10, &ones[i]), 0);
     }
-    run_for(&loop, 0.15); /* written and read by both workers */
+    gn_test_run_for(&loop, 0.15); /* written and read by both workers */
     cr_assert_eq(t.done, 0);
     kill(kids[0], SIGKILL);
     uint64_t killed = uv_hrtime();
     failed_t f = {&t, 10, ones, 20};
-    cr_assert(wait_until(&loop, n_failed, &f, 5), "the killed worker's calls did not fail");
+    cr_assert(gn_test_wait_until(&loop, n_failed, &f, 5), "the killed worker's calls did not fail");
     for (int i = 0; i < 20; i++) {
         if (!ones[i].done)
             continue;
@@ -483,7 +438,7 @@ static void late_answer(uv_timer_t *t)
              (long long)l->id, (long long)(2 * l->x));
     fake_send(l->f, s);
     l->f->answers_sent++;
-    uv_close((uv_handle_t *)t, free_handle);
+    uv_close((uv_handle_t *)t, gn_test_free_handle);
 }
 
 /* What each connection of the garbage fake does, in order. */
@@ -560,7 +515,7 @@ static void fake_on_request(fake_t *f, json_t *req)
         case G_HALF_FRAME: {
             static const uint8_t half[] = {0, 0, 0, 40, 0x84, 0xa1, 'v', 1};
             fake_write(f, half, sizeof(half));
-            uv_close((uv_handle_t *)f->client, free_handle);
+            uv_close((uv_handle_t *)f->client, gn_test_free_handle);
             f->client = NULL;
             break;
         }
@@ -587,7 +542,7 @@ static void fake_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     if ((uv_pipe_t *)s != f->client)
         return;
     if (n < 0) {
-        uv_close((uv_handle_t *)s, free_handle);
+        uv_close((uv_handle_t *)s, gn_test_free_handle);
         f->client = NULL;
         return;
     }
@@ -621,7 +576,7 @@ static void fake_conn(uv_stream_t *server, int status)
     fake_t *f = server->data;
     cr_assert_eq(status, 0);
     if (f->client) /* one connection at a time: the old one is done */
-        uv_close((uv_handle_t *)f->client, free_handle);
+        uv_close((uv_handle_t *)f->client, gn_test_free_handle);
     f->client = malloc(sizeof(*f->client));
     uv_pipe_init(f->loop, f->client, 0);
     f->client->data = f;
@@ -701,7 +656,7 @@ static void fake_stop(fake_t *f)
 {
     uv_close((uv_handle_t *)&f->drip, NULL);
     if (f->client)
-        uv_close((uv_handle_t *)f->client, free_handle);
+        uv_close((uv_handle_t *)f->client, gn_test_free_handle);
     f->client = NULL;
     uv_close((uv_handle_t *)&f->server, NULL);
 }
@@ -749,7 +704,7 @@ Test(axon_worker, a_deadline_fails_the_call_and_the_late_answer_is_dropped, .tim
 
     /* the late answer comes and is dropped; the call after it is answered */
     late_wait_t lw = {pool, 1};
-    cr_assert(wait_until(&loop, late_seen, &lw, 5), "the late answer never came");
+    cr_assert(gn_test_wait_until(&loop, late_seen, &lw, 5), "the late answer never came");
     wait_done(&loop, &t, 2, 5);
     cr_assert_eq(b.status, 0, "%s", b.err);
     cr_assert_eq(b.out, 10);
@@ -762,13 +717,13 @@ Test(axon_worker, a_deadline_fails_the_call_and_the_late_answer_is_dropped, .tim
     /* a call in flight when the pool closes fails GN_ECLOSED */
     one_t d = {.t = &t};
     cr_assert_eq(call_dummy(pool, 7, 5, &d), 0);
-    run_for(&loop, 0.05);
+    gn_test_run_for(&loop, 0.05);
     bool closed = false;
     gn_worker_pool_close(pool, closed_cb, &closed);
     cr_assert(d.done && d.status == GN_ECLOSED, "%d %s", d.status, d.err);
     cr_assert(strstr(d.err, "closing"), "%s", d.err);
-    cr_assert(wait_until(&loop, flag_set, &closed, 5));
-    run_for(&loop, 0.4); /* its late answer goes nowhere */
+    cr_assert(gn_test_wait_until(&loop, flag_set, &closed, 5));
+    gn_test_run_for(&loop, 0.4); /* its late answer goes nowhere */
     fake_stop(&f);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0);
@@ -815,7 +770,7 @@ Test(axon_worker, another_definition_of_a_class_is_not_routed, .timeout = 30, .f
     cr_assert(s.ready);
     bool closed = false;
     gn_worker_pool_close(pool, closed_cb, &closed);
-    cr_assert(wait_until(&loop, flag_set, &closed, 5));
+    cr_assert(gn_test_wait_until(&loop, flag_set, &closed, 5));
     cr_assert_eq(states[0][1] + states[1][1], 2, "ready reported once per hello");
     cr_assert_eq(states[0][0] + states[1][0], 0, "no loss reported at close");
     fake_stop(&f0);
@@ -850,7 +805,7 @@ Test(axon_worker, garbage_from_a_worker_drops_it_and_nothing_else, .timeout = 60
     /* not msgpack, too big, not a map, v2, a bad hello, an answer first,
      * silence: each a protocol error, dialled again after each */
     perr_t pe = {pool, G_SILENT + 1};
-    cr_assert(wait_until(&loop, perrs, &pe, 10), "protocol errors: not all seen");
+    cr_assert(gn_test_wait_until(&loop, perrs, &pe, 10), "protocol errors: not all seen");
     wait_ready(&loop, pool, 0);
     cr_assert_eq(f.conns, G_UNKNOWN_TYPE + 1);
     cr_assert_eq(gn_worker_pool_n_classes(pool), 1, "the bad hello registered nothing");
@@ -877,7 +832,7 @@ Test(axon_worker, garbage_from_a_worker_drops_it_and_nothing_else, .timeout = 60
     cr_assert_eq(s.connects, 4);
     bool closed = false;
     gn_worker_pool_close(pool, closed_cb, &closed);
-    cr_assert(wait_until(&loop, flag_set, &closed, 5));
+    cr_assert(gn_test_wait_until(&loop, flag_set, &closed, 5));
     fake_stop(&f);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0);
@@ -938,7 +893,7 @@ Test(axon_worker, a_stream_of_chunks, .timeout = 30, .fini = kill_all)
     uint64_t id = 0;
     cr_assert_eq(gn_worker_pool_call_ex(pool, "Words", syn, 5, collect, on_end, &o, &id), 0);
     cr_assert_neq(id, 0);
-    cr_assert(wait_until(&loop, one_done, &o, 5));
+    cr_assert(gn_test_wait_until(&loop, one_done, &o, 5));
     cr_assert_eq(o.status, 0, "%s", o.err);
     cr_assert_eq(got.chunks, 3);
     cr_assert_eq(got.len, 14);
@@ -948,7 +903,7 @@ Test(axon_worker, a_stream_of_chunks, .timeout = 30, .fini = kill_all)
     /* a chunk to a call made without a chunk callback fails that call only */
     one_t d = {0};
     cr_assert_eq(gn_worker_pool_call_ex(pool, "Dummy", syn, 5, NULL, on_end, &d, NULL), 0);
-    cr_assert(wait_until(&loop, one_done, &d, 5));
+    cr_assert(gn_test_wait_until(&loop, one_done, &d, 5));
     cr_assert_eq(d.status, GN_EIO);
     cr_assert(strstr(d.err, "which is no stream"), "%s", d.err);
     json_decref(syn);
@@ -960,7 +915,7 @@ Test(axon_worker, a_stream_of_chunks, .timeout = 30, .fini = kill_all)
 
     bool closed = false;
     gn_worker_pool_close(pool, closed_cb, &closed);
-    cr_assert(wait_until(&loop, flag_set, &closed, 5));
+    cr_assert(gn_test_wait_until(&loop, flag_set, &closed, 5));
     fake_stop(&f);
     uv_run(&loop, UV_RUN_DEFAULT);
     cr_assert_eq(uv_loop_close(&loop), 0);
