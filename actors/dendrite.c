@@ -27,6 +27,7 @@
  * is used; a fork empties it (parent and child must not share one). */
 #define _GNU_SOURCE /* memmem */
 #include "ganglion/dendrite.h"
+#include "ganglion/buf.h"
 
 #include "ganglion/error.h"
 #include "ganglion/ss58.h"
@@ -1249,16 +1250,10 @@ static int hb_put(req_t *r, const char *at, size_t len, bool lower)
     }
     if (!r->hcap && r->hlen + len + 1 <= BLOCK && (r->hbuf = block_get(r->q->d)))
         r->hcap = BLOCK;
-    if (r->hlen + len + 1 > r->hcap) {
-        size_t cap = r->hcap ? r->hcap * 2 : BLOCK;
-        while (cap < r->hlen + len + 1)
-            cap *= 2;
-        char *n = realloc(r->hbuf, cap);
-        if (!n)
-            return -1;
-        r->hbuf = n;
-        r->hcap = cap;
-    }
+    char *n = gn_buf_grow(r->hbuf, &r->hcap, r->hlen + len + 1, BLOCK, 0);
+    if (!n)
+        return -1;
+    r->hbuf = n;
     char *o = r->hbuf + r->hlen;
     if (lower) {
         for (size_t i = 0; i < len; i++)
@@ -1330,20 +1325,12 @@ static int cb_body(llhttp_t *p, const char *at, size_t len)
     if (!r->bcap && r->blen + len + 1 <= BLOCK && max + 1 >= BLOCK &&
         (r->body = block_get(r->q->d)))
         r->bcap = BLOCK;
-    if (r->blen + len + 1 > r->bcap) {
-        size_t cap = r->bcap ? r->bcap : BLOCK;
-        while (cap < r->blen + len + 1)
-            cap *= 2;
-        if (cap > max + 1)
-            cap = max + 1;
-        char *n = realloc(r->body, cap);
-        if (!n) {
-            r->too_big = true;
-            return -1;
-        }
-        r->body = n;
-        r->bcap = cap;
+    char *n = gn_buf_grow(r->body, &r->bcap, r->blen + len + 1, BLOCK, max + 1);
+    if (!n) {
+        r->too_big = true;
+        return -1;
     }
+    r->body = n;
     memcpy(r->body + r->blen, at, len);
     r->blen += len;
     r->body[r->blen] = 0;
@@ -1855,18 +1842,12 @@ static void tm_lit(tmpl_t *t, const char *p, size_t len)
 {
     if (!len || t->oom)
         return;
-    if (t->text_len + len > t->text_cap) {
-        size_t cap = t->text_cap ? t->text_cap * 2 : 4096;
-        while (cap < t->text_len + len)
-            cap *= 2;
-        char *n = realloc(t->text, cap);
-        if (!n) {
-            t->oom = true;
-            return;
-        }
-        t->text = n;
-        t->text_cap = cap;
+    char *text = gn_buf_grow(t->text, &t->text_cap, t->text_len + len, 4096, 0);
+    if (!text) {
+        t->oom = true;
+        return;
     }
+    t->text = text;
     memcpy(t->text + t->text_len, p, len);
     seg_t *last = t->nsegs ? &t->segs[t->nsegs - 1] : NULL;
     if (last && last->hole < 0 && last->off + last->len == t->text_len) {

@@ -23,6 +23,7 @@
  * so no queue entry is freed under a caller's feet. A connection's memory
  * is freed only in its close callback. */
 #include "ganglion/http.h"
+#include "ganglion/buf.h"
 #include "ganglion/error.h"
 #include "http_internal.h"
 
@@ -916,18 +917,12 @@ static int head_append(conn_t *c, const char *at, size_t len)
         c->pending = PEND_431;
         return HPE_USER;
     }
-    if (r->head_len + len > r->head_cap) {
-        size_t cap = r->head_cap ? r->head_cap : 256;
-        while (cap < r->head_len + len)
-            cap *= 2;
-        char *n = realloc(r->head, cap);
-        if (!n) {
-            c->pending = PEND_NOMEM;
-            return HPE_USER;
-        }
-        r->head = n;
-        r->head_cap = cap;
+    char *n = gn_buf_grow(r->head, &r->head_cap, r->head_len + len, 256, 0);
+    if (!n) {
+        c->pending = PEND_NOMEM;
+        return HPE_USER;
     }
+    r->head = n;
     memcpy(r->head + r->head_len, at, len);
     r->head_len += len;
     return 0;
@@ -1051,21 +1046,12 @@ static int cb_body(llhttp_t *p, const char *at, size_t len)
         c->pending = PEND_413;
         return HPE_USER;
     }
-    if (r->body_len + len + 1 > r->body_cap) {
-        size_t want = r->body_len + len + 1;
-        size_t cap = r->body_cap ? r->body_cap : 1024;
-        while (cap < want)
-            cap *= 2;
-        if (cap > max + 1)
-            cap = max + 1;
-        uint8_t *n = realloc(r->body, cap);
-        if (!n) {
-            c->pending = PEND_NOMEM;
-            return HPE_USER;
-        }
-        r->body = n;
-        r->body_cap = cap;
+    uint8_t *n = gn_buf_grow(r->body, &r->body_cap, r->body_len + len + 1, 1024, max + 1);
+    if (!n) {
+        c->pending = PEND_NOMEM;
+        return HPE_USER;
     }
+    r->body = n;
     memcpy(r->body + r->body_len, at, len);
     r->body_len += len;
     return 0;
